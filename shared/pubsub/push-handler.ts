@@ -1,0 +1,206 @@
+import type { Context, Middleware } from 'koa';
+import type { z } from 'zod';
+import { runWithLogContext } from '../logging/log-context.js';
+import { getLogger } from '../logging/logger.js';
+import { isTraceparent } from '../logging/traceparent.js';
+import { HttpError, parseJson, readRawBody } from '../http/read-raw-body.js';
+import { ATTR, type ConsumerDefinition } from '../topology/topology.js';
+import { PermanentError, errorReason } from './handler-errors.js';
+import type { Publisher } from './publisher.js';
+import { decodeBase64Strict, isPushEnvelope, normaliseEnvelope } from './push-envelope.js';
+import {
+  decideAfterTransientFailure,
+  encodeFailure,
+  failureAttributeName,
+  readAttempt,
+  readFailureHistory,
+  readNotBefore,
+  truncate,
+  type FailureRecord,
+} from './retry-schedule.js';
+
+export interface PushMessage<T> {
+  data: T;
+  attributes: Record<string, string>;
+  messageId: string;
+  /** 0 on the first delivery of the original message, n on the n-th scheduled retry. */
+  attempt: number;
+  /** Pub/Sub's own counter (production only). */
+  deliveryAttempt?: number;
+}
+
+export interface DeadLetterRecord {
+  consumer: ConsumerDefinition;
+  messageId: string;
+  attributes: Record<string, string>;
+  data: Buffer;
+  reason: string;
+  history: FailureRecord[];
+}
+
+export type PushOutcome =
+  | 'done'
+  | 'retry_scheduled'
+  | 'dead_lettered'
+  | 'not_yet_due'
+  | 'republish_failed';
+
+export interface PushHandlerOptions<S extends z.ZodType> {
+  consumer: ConsumerDefinition;
+  /** Validates the decoded JSON (schema_version included); failure = permanent. */
+  schema: S;
+  handle: (message: PushMessage<z.output<S>>) => Promise<void>;
+  publisher: Publisher;
+  /** Delays (ms) of the retries after each transient failure. */
+  retrySchedule: readonly number[];
+  now?: () => number;
+  /** Extra recording of dead letters (BigQuery); its failure never blocks the dead-lettering. */
+  onDeadLetter?: (record: DeadLetterRecord) => Promise<void>;
+  /** Called with each outcome (metrics, tests). */
+  onOutcome?: (outcome: PushOutcome, message: { messageId: string; attempt: number }) => void;
+  maxBodyBytes?: number;
+}
+
+/**
+ * Turns a handler into a Pub/Sub push endpoint that maps every outcome to the answer Pub/Sub needs:
+ * - done → 204;
+ * - permanent (undecodable, schema-invalid, PermanentError) → recorded + dead-lettered with the reason → 204
+ *   (a non-2xx would loop the poison message until the native dead-letter policy);
+ * - transient (anything else) → re-published to the consumer's retry topic with `not_before` per the
+ *   schedule → 204; after the last retry → dead-lettered with the whole failure history → 204;
+ * - a retry delivered before its `not_before` → 429 without work (Pub/Sub redelivers later);
+ * - re-publishing itself failed → 503, so Pub/Sub redelivers the original and nothing is lost.
+ */
+export function createPushHandler<S extends z.ZodType>(options: PushHandlerOptions<S>): Middleware {
+  const log = getLogger();
+  const now = options.now ?? Date.now;
+  const { consumer, publisher } = options;
+  const maxBody = options.maxBodyBytes ?? 10 * 1024 * 1024;
+
+  const deadLetter = async (
+    data: Buffer,
+    attributes: Record<string, string>,
+    messageId: string,
+    reason: string,
+    history: FailureRecord[],
+  ) => {
+    const attrs: Record<string, string> = {
+      ...attributes,
+      [ATTR.originalTopic]: attributes[ATTR.originalTopic] ?? consumer.topic,
+      [ATTR.originalMessageId]: attributes[ATTR.originalMessageId] ?? messageId,
+      [ATTR.deadLetterReason]: truncate(reason, 1000),
+      [ATTR.deadLetteredAt]: new Date(now()).toISOString(),
+    };
+    for (const f of history) attrs[failureAttributeName(f.attempt)] = encodeFailure(f);
+    await publisher.publishRaw(consumer.deadLetterTopic, data, attrs);
+    log.error('message dead-lettered', {
+      consumer: consumer.subscription,
+      messageId,
+      reason,
+      failures: history.length,
+    });
+    if (options.onDeadLetter) {
+      await options
+        .onDeadLetter({ consumer, messageId, attributes: attrs, data, reason, history })
+        .catch((e) => log.warn('dead letter recording failed (the message is in the DLQ topic)', { error: e }));
+    }
+  };
+
+  return async (ctx: Context) => {
+    const raw = await readRawBody(ctx, maxBody);
+    const body = parseJson(raw);
+    if (!isPushEnvelope(body)) throw new HttpError(400, 'not a Pub/Sub push envelope', 'bad_envelope');
+    const envelope = normaliseEnvelope(body);
+    const { messageId } = envelope.message;
+    const attributes = envelope.message.attributes ?? {};
+    const attempt = readAttempt(attributes);
+    const history = readFailureHistory(attributes);
+    const report = (outcome: PushOutcome) => options.onOutcome?.(outcome, { messageId, attempt });
+    const context = {
+      messageId,
+      subscription: envelope.subscription,
+      event: attributes[ATTR.event],
+      attempt,
+      ...(isTraceparent(attributes[ATTR.traceparent]) ? { traceparent: attributes[ATTR.traceparent] } : {}),
+      ...(attributes[ATTR.tiendaId] ? { tienda_id: attributes[ATTR.tiendaId] } : {}),
+    };
+
+    await runWithLogContext(context, async () => {
+      const notBefore = readNotBefore(attributes);
+      if (notBefore !== null && notBefore > now()) {
+        ctx.status = 429;
+        ctx.set('Retry-After', String(Math.ceil((notBefore - now()) / 1000)));
+        report('not_yet_due');
+        return;
+      }
+
+      const dataBytes = decodeBase64Strict(envelope.message.data ?? '');
+      const fail = async (kind: 'transient' | 'permanent', reason: string, error: string) => {
+        const record: FailureRecord = { attempt, at: new Date(now()).toISOString(), kind, reason, error };
+        const fullHistory = [...history, record];
+        try {
+          if (kind === 'permanent') {
+            await deadLetter(dataBytes ?? Buffer.alloc(0), attributes, messageId, `${reason}: ${error}`, fullHistory);
+            report('dead_lettered');
+            return;
+          }
+          const decision = decideAfterTransientFailure(attempt, options.retrySchedule, now());
+          if (decision.action === 'dead_letter') {
+            await deadLetter(dataBytes ?? Buffer.alloc(0), attributes, messageId, `retries_exhausted: ${reason}: ${error}`, fullHistory);
+            report('dead_lettered');
+            return;
+          }
+          const retryAttrs: Record<string, string> = {
+            ...attributes,
+            [ATTR.originalTopic]: attributes[ATTR.originalTopic] ?? consumer.topic,
+            [ATTR.originalMessageId]: attributes[ATTR.originalMessageId] ?? messageId,
+            [ATTR.retryAttempt]: String(decision.nextAttempt),
+            [ATTR.notBefore]: new Date(decision.notBefore).toISOString(),
+            [failureAttributeName(attempt)]: encodeFailure(record),
+          };
+          await publisher.publishRaw(consumer.retryTopic, dataBytes ?? Buffer.alloc(0), retryAttrs);
+          log.warn('transient failure, retry scheduled', {
+            reason,
+            error,
+            nextAttempt: decision.nextAttempt,
+            notBefore: retryAttrs[ATTR.notBefore],
+          });
+          report('retry_scheduled');
+        } catch (e) {
+          // Could not hand the message on: let Pub/Sub redeliver the original (nothing lost).
+          log.error('could not republish after failure; answering 503 for redelivery', { error: e });
+          ctx.status = 503;
+          report('republish_failed');
+          return;
+        }
+      };
+
+      ctx.status = 204;
+      if (dataBytes === null) return fail('permanent', 'undecodable_data', 'message data is not valid base64');
+      let json: unknown;
+      try {
+        json = JSON.parse(dataBytes.toString('utf8'));
+      } catch {
+        return fail('permanent', 'malformed_json', 'message data is not valid JSON');
+      }
+      const parsed = options.schema.safeParse(json);
+      if (!parsed.success) {
+        const first = parsed.error.issues[0];
+        return fail('permanent', 'schema_invalid', `${first?.path.join('.') || '(root)'}: ${first?.message ?? 'invalid'}`);
+      }
+      try {
+        await options.handle({
+          data: parsed.data,
+          attributes,
+          messageId,
+          attempt,
+          ...(envelope.deliveryAttempt !== undefined ? { deliveryAttempt: envelope.deliveryAttempt } : {}),
+        });
+        report('done');
+      } catch (e) {
+        const kind = e instanceof PermanentError ? 'permanent' : 'transient';
+        return fail(kind, errorReason(e), (e as Error)?.message ?? String(e));
+      }
+    });
+  };
+}
