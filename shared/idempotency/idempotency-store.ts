@@ -31,6 +31,11 @@ export interface IdempotencyStoreOptions {
   /** How long a `done` key is remembered (TTL field). Meta retries for 36 h, PayPal for 3 days. */
   ttlMs?: number;
   now?: () => number;
+  /**
+   * Deadline of each store operation. The client retries UNAVAILABLE for a long time on its own; a webhook
+   * sender wants an answer within seconds, and a 503 lets it retry sooner than a hung request.
+   */
+  opTimeoutMs?: number;
 }
 
 /** Firestore could not be reached or refused: the caller answers 503 so the sender retries. */
@@ -52,6 +57,7 @@ export class IdempotencyStore {
   private readonly leaseMs: number;
   private readonly ttlMs: number;
   private readonly now: () => number;
+  private readonly opTimeoutMs: number;
 
   constructor(
     private readonly db: Firestore,
@@ -61,6 +67,16 @@ export class IdempotencyStore {
     this.leaseMs = options.leaseMs ?? 60_000;
     this.ttlMs = options.ttlMs ?? 7 * 24 * 3600_000;
     this.now = options.now ?? Date.now;
+    this.opTimeoutMs = options.opTimeoutMs ?? 5000;
+  }
+
+  private deadline<T>(op: Promise<T>, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new IdempotencyUnavailableError(`${what} timed out after ${this.opTimeoutMs} ms`)), this.opTimeoutMs);
+    });
+    op.catch(() => undefined); // a late failure after the timeout must not become an unhandled rejection
+    return Promise.race([op, timeout]).finally(() => clearTimeout(timer));
   }
 
   private doc(docId: string) {
@@ -73,7 +89,7 @@ export class IdempotencyStore {
     const now = this.now();
     const ref = this.doc(docId);
     try {
-      await ref.create({
+      await this.deadline(ref.create({
         key: key.slice(0, 1500),
         scope: scope ?? null,
         state: 'processing',
@@ -81,16 +97,17 @@ export class IdempotencyStore {
         claimed_at: Timestamp.fromMillis(now),
         lease_until: Timestamp.fromMillis(now + this.leaseMs),
         expires_at: Timestamp.fromMillis(now + this.ttlMs),
-      });
+      }), 'idempotency claim');
       return { status: 'claimed', claim: { key, docId, token } };
     } catch (e) {
+      if (e instanceof IdempotencyUnavailableError) throw e;
       if ((e as { code?: number }).code !== ALREADY_EXISTS) {
         throw new IdempotencyUnavailableError(`idempotency claim failed: ${(e as Error).message}`, { cause: e });
       }
     }
     // Someone has (or had) this key: done, a live lease, or an abandoned lease we may take over.
     try {
-      return await this.db.runTransaction(async (tx) => {
+      return await this.deadline(this.db.runTransaction(async (tx) => {
         const snap = await tx.get(ref);
         if (!snap.exists) {
           // Released between our create and this read: claim it now.
@@ -114,8 +131,9 @@ export class IdempotencyStore {
           lease_until: Timestamp.fromMillis(now + this.leaseMs),
         });
         return { status: 'claimed', claim: { key, docId, token } } as const;
-      });
+      }), 'idempotency claim');
     } catch (e) {
+      if (e instanceof IdempotencyUnavailableError) throw e;
       throw new IdempotencyUnavailableError(`idempotency claim failed: ${(e as Error).message}`, { cause: e });
     }
   }
@@ -124,7 +142,7 @@ export class IdempotencyStore {
   async complete(claim: Claim, result?: Record<string, unknown>): Promise<void> {
     const now = this.now();
     try {
-      await this.db.runTransaction(async (tx) => {
+      await this.deadline(this.db.runTransaction(async (tx) => {
         const ref = this.doc(claim.docId);
         const snap = await tx.get(ref);
         if (!snap.exists || snap.get('token') !== claim.token) {
@@ -138,8 +156,9 @@ export class IdempotencyStore {
           expires_at: Timestamp.fromMillis(now + this.ttlMs),
           result: result ?? null,
         });
-      });
+      }), 'idempotency complete');
     } catch (e) {
+      if (e instanceof IdempotencyUnavailableError) throw e;
       throw new IdempotencyUnavailableError(`idempotency complete failed: ${(e as Error).message}`, { cause: e });
     }
   }
@@ -150,13 +169,13 @@ export class IdempotencyStore {
    */
   async release(claim: Claim): Promise<boolean> {
     try {
-      return await this.db.runTransaction(async (tx) => {
+      return await this.deadline(this.db.runTransaction(async (tx) => {
         const ref = this.doc(claim.docId);
         const snap = await tx.get(ref);
         if (!snap.exists || snap.get('token') !== claim.token || snap.get('state') !== 'processing') return false;
         tx.delete(ref);
         return true;
-      });
+      }), 'idempotency release');
     } catch {
       return false;
     }

@@ -10,7 +10,7 @@ export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR' | 'CRIT
 const ORDER: Record<Severity, number> = { DEBUG: 100, INFO: 200, NOTICE: 300, WARNING: 400, ERROR: 500, CRITICAL: 600 };
 
 /** Field names whose values are never printed, wherever they appear in a log entry. */
-const SECRET_KEY = /(secret|token|password|passwd|authorization|api[-_]?key|signature|cookie|private[-_]?key|access[-_]?key)/i;
+const SECRET_KEY = /(secret|token$|password|passwd|authorization|api[-_]?key|signature$|cookie|private[-_]?key|access[-_]?key|credential)/i;
 const REDACTED = '[REDACTED]';
 
 export interface LoggerOptions {

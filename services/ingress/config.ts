@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { commonSettings } from '../../shared/config/common-settings.js';
+import { csv, defineConfig, duration, int, port, urlWithDefault, type ConfigOf } from '../../shared/config/define-config.js';
+
+/** The ingress's one configuration schema, validated at start (`npm run start:ingress`). */
+export const ingressConfig = defineConfig('ingress', {
+  port: { env: 'PORT', doc: 'HTTP port (Cloud Run sets it).', schema: port(8080) },
+  ...commonSettings,
+  metaGraphUrl: {
+    env: 'META_GRAPH_URL',
+    doc: 'Meta Graph API base URL (sandbox or local stand-in). The ingress itself only verifies Meta webhooks; the notifier sends through this URL.',
+    schema: urlWithDefault('https://graph.facebook.com/v21.0'),
+  },
+  mercadopagoApiUrl: { env: 'MERCADOPAGO_API_URL', doc: 'Mercado Pago API base URL.', schema: urlWithDefault('https://api.mercadopago.com') },
+  flowApiUrl: { env: 'FLOW_API_URL', doc: 'Flow API base URL (sandbox: https://sandbox.flow.cl/api).', schema: urlWithDefault('https://www.flow.cl/api') },
+  paypalApiUrl: { env: 'PAYPAL_API_URL', doc: 'PayPal REST API base URL (sandbox: https://api-m.sandbox.paypal.com).', schema: urlWithDefault('https://api-m.paypal.com') },
+  paypalTrustedCertOrigins: {
+    env: 'PAYPAL_CERT_TRUSTED_ORIGINS',
+    doc: 'Extra origins allowed to serve PayPal signing certificates besides https://*.paypal.com (a local stand-in).',
+    schema: csv(),
+  },
+  maxBodyBytes: {
+    env: 'MAX_BODY_BYTES',
+    doc: 'Largest accepted webhook body; larger → 413. Meta batches up to 1000 changes (~0.5 MB), so the default leaves room.',
+    schema: int(2 * 1024 * 1024, 1024, 32 * 1024 * 1024),
+  },
+  signatureTolerance: {
+    env: 'SIGNATURE_TOLERANCE',
+    doc: 'How far a signed timestamp (Mercado Pago `ts`, `/events` `t`) may be from now before it is refused as a replay.',
+    schema: duration('5m'),
+  },
+  providerTimeout: { env: 'PROVIDER_TIMEOUT', doc: 'Timeout of each call to a payment provider API.', schema: duration('8s') },
+  idempotencyLease: {
+    env: 'IDEMPOTENCY_LEASE',
+    doc: 'How long an in-flight idempotency claim is honoured before another request may take it over.',
+    schema: duration('30s'),
+  },
+  idempotencyTtl: {
+    env: 'IDEMPOTENCY_TTL',
+    doc: 'How long a processed key is remembered (PayPal retries for 3 days, Meta for 36 h).',
+    schema: duration('168h'),
+  },
+  eventsAuth: {
+    env: 'EVENTS_AUTH',
+    doc: 'How `POST /events` callers authenticate: `hmac` (header `X-LSS-Signature: t=<unix>,v1=<hex>` keyed with the `events-hmac-secret` secret).',
+    schema: z.enum(['hmac']).default('hmac'),
+  },
+});
+export type IngressConfig = ConfigOf<typeof ingressConfig.specs>;

@@ -1,0 +1,23 @@
+import type { IdempotencyStore } from '../../shared/idempotency/idempotency-store.js';
+import type { Publisher } from '../../shared/pubsub/publisher.js';
+import type { SecretSource } from '../../shared/secrets/secret-source.js';
+import type { TiendaStore } from '../../shared/tiendas/tienda-store.js';
+import type { IngressConfig } from './config.js';
+import type { FlowClient } from './providers/flow-client.js';
+import type { MercadoPagoClient } from './providers/mercadopago-client.js';
+import type { PayPalClient } from './providers/paypal-client.js';
+import type { PayPalVerifier } from './providers/paypal-verify.js';
+
+/** Everything the ingress app needs, built by main.ts (or a test) — the app never builds clients itself. */
+export interface IngressDeps {
+  config: Pick<IngressConfig, 'maxBodyBytes' | 'signatureTolerance'>;
+  secrets: SecretSource;
+  tiendas: TiendaStore;
+  idempotency: IdempotencyStore;
+  publisher: Publisher;
+  mercadopago: MercadoPagoClient;
+  flow: FlowClient;
+  paypal: PayPalClient;
+  paypalVerifier: PayPalVerifier;
+  now?: () => number;
+}

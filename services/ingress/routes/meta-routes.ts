@@ -1,0 +1,57 @@
+import type Router from '@koa/router';
+import { timingSafeEqual } from 'node:crypto';
+import { feedCommentDataSchema } from '../../../shared/events/event-schemas.js';
+import { idempotencyKeys } from '../../../shared/events/idempotency-keys.js';
+import { HttpError, parseJson, readRawBody } from '../../../shared/http/read-raw-body.js';
+import { getLogger } from '../../../shared/logging/logger.js';
+import { TOPIC_NAMES } from '../../../shared/topology/topology.js';
+import { acceptEvents, type OutgoingEvent } from '../accept-events.js';
+import type { IngressDeps } from '../ingress-deps.js';
+import { parseMetaWebhook } from '../providers/meta-webhook.js';
+import { verifyMetaSignature } from '../providers/meta-signature.js';
+import { PLATFORM_SECRETS } from '../tienda-secrets.js';
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function registerMetaRoutes(router: Router, deps: IngressDeps): void {
+  const log = getLogger();
+
+  // Subscription handshake: echo hub.challenge only for our verify token.
+  router.get('/webhooks/meta', async (ctx) => {
+    const mode = ctx.query['hub.mode'];
+    const token = ctx.query['hub.verify_token'];
+    const challenge = ctx.query['hub.challenge'];
+    const expected = await deps.secrets.get(PLATFORM_SECRETS.metaVerifyToken);
+    if (mode === 'subscribe' && typeof token === 'string' && typeof challenge === 'string' && sameText(token, expected)) {
+      ctx.type = 'text/plain';
+      ctx.body = challenge;
+      return;
+    }
+    ctx.status = 403;
+    ctx.body = { error: 'verification failed', code: 'forbidden' };
+  });
+
+  router.post('/webhooks/meta', async (ctx) => {
+    const raw = await readRawBody(ctx, deps.config.maxBodyBytes);
+    const secret = await deps.secrets.get(PLATFORM_SECRETS.metaAppSecret);
+    if (!verifyMetaSignature(raw, ctx.get('x-hub-signature-256') || undefined, secret)) {
+      log.warn('meta webhook refused: bad or missing X-Hub-Signature-256');
+      throw new HttpError(401, 'invalid signature', 'invalid_signature');
+    }
+    const parsed = parseMetaWebhook(parseJson(raw));
+    const events: OutgoingEvent[] = parsed.comments.map((c) => ({
+      topic: TOPIC_NAMES.incomingComments,
+      key: idempotencyKeys.comment(c.comment_id),
+      tiendaId: null,
+      schemaVersion: '1.0',
+      payload: { event: 'feed_comment', timestamp: c.created_time, data: feedCommentDataSchema.parse(c) },
+    }));
+    const summary = await acceptEvents(events, deps);
+    if (parsed.skipped.length > 0) log.info('meta changes skipped', { skipped: parsed.skipped });
+    ctx.body = { status: 'ok', ...summary, skipped: parsed.skipped.length };
+  });
+}

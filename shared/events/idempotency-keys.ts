@@ -1,0 +1,11 @@
+/**
+ * Idempotency key rules (DESIGN §2, §4), in one place so the ingress and the contract tests agree:
+ * - a Meta comment: its comment id;
+ * - a payment: `<provider>:<transaction id>:<state reached>` (built by the provider modules), so
+ *   pending → approved publishes each state once;
+ * - `POST /events`: the caller's `X-Idempotency-Key`, namespaced so it cannot collide with the above.
+ */
+export const idempotencyKeys = {
+  comment: (commentId: string) => `comment:${commentId}`,
+  internal: (key: string) => `events:${key}`,
+} as const;

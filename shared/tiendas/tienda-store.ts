@@ -1,0 +1,124 @@
+import { Timestamp, type Firestore } from '@google-cloud/firestore';
+import { z } from 'zod';
+import { PAYMENT_PROVIDERS } from '../events/event-schemas.js';
+
+/**
+ * Tiendas (merchants) in Firestore — data model in docs/data-model.md:
+ *   tiendas/{tienda_id}                    the tienda
+ *   meta_accounts/{platform}_{account_id}  → { tienda_id }: which tienda owns a Facebook Page / IG account
+ * The account index makes the worker's lookup one document read and keeps an account on one tienda only.
+ */
+
+export const tiendaIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lowercase letters, digits and dashes, 2–63 characters (used in secret names)');
+
+export const tiendaSchema = z.strictObject({
+  id: tiendaIdSchema,
+  name: z.string().min(1).max(200),
+  /** ISO 3166-1 alpha-2, e.g. CL, MX, AR. */
+  country: z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 country code, e.g. CL'),
+  /** ISO 4217, e.g. CLP, MXN. */
+  currency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 currency code, e.g. CLP'),
+  payment_provider: z.enum(PAYMENT_PROVIDERS),
+  meta_page_id: z.string().regex(/^\d+$/, 'numeric Facebook Page id').nullable().default(null),
+  instagram_account_id: z.string().regex(/^\d+$/, 'numeric Instagram account id').nullable().default(null),
+});
+export type Tienda = z.output<typeof tiendaSchema>;
+export type TiendaInput = z.input<typeof tiendaSchema>;
+
+export type Platform = 'facebook' | 'instagram';
+
+export class TiendaConflictError extends Error {}
+
+export interface TiendaStoreOptions {
+  /** Cache lookups on the webhook hot path for this long (tiendas change rarely). */
+  cacheTtlMs?: number;
+  now?: () => number;
+}
+
+export class TiendaStore {
+  private readonly cache = new Map<string, { value: Tienda | null; until: number }>();
+  private readonly cacheTtlMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly db: Firestore,
+    options: TiendaStoreOptions = {},
+  ) {
+    this.cacheTtlMs = options.cacheTtlMs ?? 30_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  private tiendaRef(id: string) {
+    return this.db.collection('tiendas').doc(id);
+  }
+  private accountRef(platform: Platform, accountId: string) {
+    return this.db.collection('meta_accounts').doc(`${platform}_${accountId}`);
+  }
+
+  /** Registers or updates a tienda, idempotently. Re-adding the same JSON changes nothing. */
+  async upsert(input: TiendaInput): Promise<{ status: 'created' | 'updated' | 'unchanged'; tienda: Tienda }> {
+    const tienda = tiendaSchema.parse(input);
+    const result = await this.db.runTransaction(async (tx) => {
+      const ref = this.tiendaRef(tienda.id);
+      const wanted: Array<[Platform, string | null]> = [
+        ['facebook', tienda.meta_page_id],
+        ['instagram', tienda.instagram_account_id],
+      ];
+      const [snap, ...accountSnaps] = await Promise.all([
+        tx.get(ref),
+        ...wanted.filter(([, id]) => id).map(([p, id]) => tx.get(this.accountRef(p, id!))),
+      ]);
+      for (const a of accountSnaps) {
+        if (a.exists && a.get('tienda_id') !== tienda.id) {
+          throw new TiendaConflictError(`account ${a.id} already belongs to tienda ${a.get('tienda_id')}`);
+        }
+      }
+      const previous = snap.exists ? (snap.data() as Tienda & Record<string, unknown>) : null;
+      const same =
+        previous !== null &&
+        (Object.keys(tiendaSchema.shape) as Array<keyof Tienda>).every((k) => (previous[k] ?? null) === (tienda[k] ?? null));
+      if (same) return 'unchanged' as const;
+      // Drop index entries the tienda no longer uses.
+      if (previous) {
+        if (previous.meta_page_id && previous.meta_page_id !== tienda.meta_page_id) tx.delete(this.accountRef('facebook', previous.meta_page_id));
+        if (previous.instagram_account_id && previous.instagram_account_id !== tienda.instagram_account_id)
+          tx.delete(this.accountRef('instagram', previous.instagram_account_id));
+      }
+      for (const [p, id] of wanted) if (id) tx.set(this.accountRef(p, id), { tienda_id: tienda.id });
+      const now = Timestamp.fromMillis(this.now());
+      tx.set(ref, { ...tienda, updated_at: now, created_at: previous?.created_at ?? now });
+      return previous ? ('updated' as const) : ('created' as const);
+    });
+    this.cache.delete(tienda.id);
+    return { status: result, tienda };
+  }
+
+  async get(id: string): Promise<Tienda | null> {
+    if (!tiendaIdSchema.safeParse(id).success) return null;
+    const hit = this.cache.get(id);
+    if (hit && hit.until > this.now()) return hit.value;
+    const snap = await this.tiendaRef(id).get();
+    const value = snap.exists ? toTienda(snap.data()!) : null;
+    this.cache.set(id, { value, until: this.now() + this.cacheTtlMs });
+    return value;
+  }
+
+  /** The tienda that owns a Facebook Page or Instagram account, if any. */
+  async findByAccount(platform: Platform, accountId: string): Promise<Tienda | null> {
+    const snap = await this.accountRef(platform, accountId).get();
+    if (!snap.exists) return null;
+    return this.get(snap.get('tienda_id') as string);
+  }
+
+  async list(): Promise<Tienda[]> {
+    const snap = await this.db.collection('tiendas').orderBy('id').get();
+    return snap.docs.map((d) => toTienda(d.data()));
+  }
+}
+
+function toTienda(data: Record<string, unknown>): Tienda {
+  const { created_at: _c, updated_at: _u, ...rest } = data;
+  return tiendaSchema.parse(rest);
+}
