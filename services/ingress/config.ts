@@ -29,6 +29,11 @@ export const ingressConfig = defineConfig('ingress', {
     doc: 'How far a signed timestamp (Mercado Pago `ts`, `/events` `t`) may be from now before it is refused as a replay.',
     schema: duration('5m'),
   },
+  mercadopagoSignatureTolerance: {
+    env: 'MERCADOPAGO_SIGNATURE_TOLERANCE',
+    doc: 'How old a Mercado Pago `x-signature` `ts` may be. Wide on purpose: MP retries for days and does not document re-signing retries; a replay only re-reads the payment, which the idempotency key absorbs.',
+    schema: duration('24h'),
+  },
   providerTimeout: { env: 'PROVIDER_TIMEOUT', doc: 'Timeout of each call to a payment provider API.', schema: duration('8s') },
   idempotencyLease: {
     env: 'IDEMPOTENCY_LEASE',

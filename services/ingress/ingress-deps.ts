@@ -10,7 +10,7 @@ import type { PayPalVerifier } from './providers/paypal-verify.js';
 
 /** Everything the ingress app needs, built by main.ts (or a test) — the app never builds clients itself. */
 export interface IngressDeps {
-  config: Pick<IngressConfig, 'maxBodyBytes' | 'signatureTolerance'>;
+  config: Pick<IngressConfig, 'maxBodyBytes' | 'signatureTolerance' | 'mercadopagoSignatureTolerance'>;
   secrets: SecretSource;
   tiendas: TiendaStore;
   idempotency: IdempotencyStore;

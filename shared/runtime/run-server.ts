@@ -39,7 +39,11 @@ export async function runServer(
         server.closeIdleConnections();
       });
       clearTimeout(timer);
-      await options.onClose?.().catch((e) => log.warn('error while closing clients', { error: e }));
+      // Clients may wait on their own retries (Firestore's terminate() does): never past the budget.
+      await Promise.race([
+        options.onClose?.().catch((e) => log.warn('error while closing clients', { error: e })),
+        new Promise((r) => setTimeout(r, 1000).unref()),
+      ]);
       log.info(`${options.name} stopped`);
     })());
 

@@ -69,7 +69,7 @@ export async function startIngressHarness(overrides: Partial<IngressDeps> = {}) 
   const publisher = createPublisher(pubsub);
   const idempotency = new IdempotencyStore(firestore);
   const deps: IngressDeps = {
-    config: { maxBodyBytes: 64 * 1024, signatureTolerance: 300_000 },
+    config: { maxBodyBytes: 64 * 1024, signatureTolerance: 300_000, mercadopagoSignatureTolerance: 600_000 },
     secrets: new EnvSecretSource({ env: testSecretEnv() }),
     tiendas,
     idempotency,

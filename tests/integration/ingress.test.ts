@@ -145,7 +145,7 @@ describe('ingress on the emulators with wire-level provider fakes', () => {
       expect((await post(event('ev-bad'), {})).status).toBe(400);
       const invalid = await post({ event: 'feed_comment', timestamp: 'yesterday', data: {} }, { 'x-idempotency-key': 'k2' });
       expect(invalid.status).toBe(400);
-      expect((await invalid.json()).error).toMatch(/timestamp/);
+      expect(((await invalid.json()) as { error: string }).error).toMatch(/timestamp/);
       expect((await post({ event: 'order_shipped', timestamp: '2026-11-29T10:00:00Z', data: {} }, { 'x-idempotency-key': 'k3' })).status).toBe(400);
       expect((await post('{not json', { 'x-idempotency-key': 'k4' })).status).toBe(400);
       const stale = await fetch(`${h.url}/events`, { method: 'POST', headers: { 'x-idempotency-key': 'k5', 'x-lss-signature': signEventsBody(raw, TEST_SECRETS.eventsHmac, Math.floor(Date.now() / 1000) - 3600) }, body: raw });

@@ -68,7 +68,7 @@ function field(body: unknown, ...path: string[]): unknown {
 
 export function registerPaymentRoutes(router: Router, deps: IngressDeps): void {
   const now = deps.now ?? Date.now;
-  const toleranceSeconds = Math.round(deps.config.signatureTolerance / 1000);
+  const toleranceSeconds = Math.round(deps.config.mercadopagoSignatureTolerance / 1000);
 
   router.post('/webhooks/mercadopago/:tiendaId', async (ctx) => {
     const tienda = await requireTienda(ctx, deps);
