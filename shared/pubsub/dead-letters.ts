@@ -1,0 +1,88 @@
+import { v1, type PubSub } from '@google-cloud/pubsub';
+import type { ConsumerDefinition } from '../topology/topology.js';
+import { ATTR } from '../topology/topology.js';
+import type { Publisher } from './publisher.js';
+import { isRetryBookkeeping, readFailureHistory, type FailureRecord } from './retry-schedule.js';
+
+export interface DeadLetter {
+  ackId: string;
+  messageId: string;
+  data: Buffer;
+  attributes: Record<string, string>;
+  reason: string | null;
+  history: FailureRecord[];
+  /** Set when Pub/Sub's own dead-letter policy forwarded it (a handler that crashed or never answered). */
+  nativeDeliveryCount: number | null;
+}
+
+/**
+ * Reads and replays what landed in a consumer's dead-letter topic (kept by its pull "hold" subscription).
+ * `list` does not consume: pulled messages are handed back at once (ack deadline 0).
+ */
+export class DeadLetters {
+  private client: v1.SubscriberClient | null = null;
+
+  constructor(private readonly pubsub: PubSub) {}
+
+  private async subscriber(): Promise<v1.SubscriberClient> {
+    const cfg = await this.pubsub.getClientConfig();
+    this.client ??= new v1.SubscriberClient({ ...cfg, port: cfg.port === undefined ? undefined : Number(cfg.port) });
+    return this.client;
+  }
+
+  private subscriptionPath(consumer: ConsumerDefinition): string {
+    return `projects/${this.pubsub.projectId}/subscriptions/${consumer.deadLetterSubscription}`;
+  }
+
+  async pull(consumer: ConsumerDefinition, max: number): Promise<DeadLetter[]> {
+    const client = await this.subscriber();
+    const [res] = await client.pull(
+      { subscription: this.subscriptionPath(consumer), maxMessages: max, returnImmediately: true } as never,
+      { timeout: 10_000 },
+    );
+    return (res.receivedMessages ?? []).map((rm) => {
+      const attributes = { ...(rm.message?.attributes ?? {}) } as Record<string, string>;
+      const native = attributes['CloudPubSubDeadLetterSourceDeliveryCount'];
+      return {
+        ackId: rm.ackId!,
+        messageId: rm.message?.messageId ?? '',
+        data: Buffer.from(rm.message?.data ?? ''),
+        attributes,
+        reason: attributes[ATTR.deadLetterReason] ?? (native ? `native dead-letter policy after ${native} deliveries` : null),
+        history: readFailureHistory(attributes),
+        nativeDeliveryCount: native ? Number(native) : null,
+      };
+    });
+  }
+
+  async list(consumer: ConsumerDefinition, max = 100): Promise<DeadLetter[]> {
+    const letters = await this.pull(consumer, max);
+    if (letters.length > 0) {
+      const client = await this.subscriber();
+      await client.modifyAckDeadline({ subscription: this.subscriptionPath(consumer), ackIds: letters.map((l) => l.ackId), ackDeadlineSeconds: 0 });
+    }
+    return letters;
+  }
+
+  /**
+   * Re-publishes dead letters to the consumer's main topic with their original data and attributes (the
+   * retry bookkeeping stripped, so the schedule starts afresh), then acks them. Publish first, ack second:
+   * a crash in between replays a message twice, which the handlers' idempotency absorbs — never zero times.
+   */
+  async replay(consumer: ConsumerDefinition, publisher: Publisher, max = 100): Promise<number> {
+    const letters = await this.pull(consumer, max);
+    const client = await this.subscriber();
+    let replayed = 0;
+    for (const l of letters) {
+      const attrs = Object.fromEntries(Object.entries(l.attributes).filter(([k]) => !isRetryBookkeeping(k)));
+      await publisher.publishRaw(consumer.topic, l.data, { ...attrs, replayed_from: l.messageId });
+      await client.acknowledge({ subscription: this.subscriptionPath(consumer), ackIds: [l.ackId] });
+      replayed++;
+    }
+    return replayed;
+  }
+
+  async close(): Promise<void> {
+    await this.client?.close();
+  }
+}
