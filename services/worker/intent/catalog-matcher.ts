@@ -1,0 +1,402 @@
+/**
+ * Finds catalog things in a tokenised comment: products (by code, keyword, regional synonym or
+ * typo), colours, sizes, quantities, plus the words that tie them into items ("y", ",").
+ *
+ * Numbers are the hard part of live comments: in "2 rojas talla L" 2 is a quantity, in
+ * "zapatillas blancas 38" 38 is a size, in "101 azul XL" 101 is a product code, in "aparto 1" 1 is a
+ * quantity. They are classified after the words, using the product they most likely refer to
+ * (the nearest product named in the comment, else the featured one) and the words around them.
+ */
+import { fuzzyEntries, getCatalogIndex, type CatalogIndex, type Entry, type ProductInfo } from './catalog-index.js';
+import type { Catalog } from './intent-types.js';
+import { isKnownWord } from './intent-vocabulary.js';
+import { COUNT_NOUNS, readQuantityWord } from './quantity-words.js';
+import { CODE_INTRODUCERS, SIZE_INTRODUCERS } from './spanish-lexicon.js';
+import { phoneticKey, splitMixedWord, type Token } from './spanish-text.js';
+
+/** How a mention was recognised; typo matches lower the confidence a little. */
+export type MatchVia = 'exact' | 'synonym' | 'typo';
+
+interface Span {
+  /** First token index (inclusive). */
+  start: number;
+  /** Last token index (exclusive). */
+  end: number;
+}
+
+/** A product named by code or word. `alternatives` lists other products the same word could mean. */
+export interface ProductMention extends Span {
+  kind: 'product';
+  code: string;
+  via: MatchVia | 'code';
+  alternatives: string[];
+}
+/** A colour word; `concept` groups synonyms and genders ("rojo", "rojas", "colorado"). */
+export interface ColourMention extends Span {
+  kind: 'colour';
+  concept: string;
+  form: string;
+  via: MatchVia;
+}
+/** A size; numeric sizes have concept "n:38". */
+export interface SizeMention extends Span {
+  kind: 'size';
+  concept: string;
+  form: string;
+  via: MatchVia;
+}
+/** A quantity: digits ("2", "x2") or words ("dos", "un par"). `postfix` = written after the item ("roja M x2"). */
+export interface QuantityMention extends Span {
+  kind: 'quantity';
+  value: number;
+  vague: boolean;
+  article: boolean;
+  postfix: boolean;
+}
+/** A number we could not place (unknown code, size not sold, price...). */
+export interface NumberMention extends Span {
+  kind: 'number';
+  value: string;
+  reason: 'unknown-code' | 'ambiguous-reference' | 'unplaced';
+}
+/** A product noun that no catalog product answers to ("cartera" in a shirt shop). */
+export interface NounMention extends Span {
+  kind: 'noun';
+  form: string;
+}
+/** A list separator between items ("y", ",", "+"). */
+export interface ConjunctionMention extends Span {
+  kind: 'conj';
+}
+
+export type Mention =
+  | ProductMention
+  | ColourMention
+  | SizeMention
+  | QuantityMention
+  | NumberMention
+  | NounMention
+  | ConjunctionMention;
+
+/** The comment's tokens (mixed words split where useful) with what was found in them. */
+export interface MatchResult {
+  tokens: Token[];
+  mentions: Mention[];
+  /** Per token, the mention covering it (null for plain words). */
+  roleOf: (Mention | null)[];
+  index: CatalogIndex;
+}
+
+const CONJUNCTION_WORDS = new Set(['y', 'e', 'mas', 'tambien', 'ademas', 'con']);
+const CONJUNCTION_PUNCT = new Set([',', '+', '&', ';', '/']);
+const ARTICLES = new Set(['la', 'el', 'las', 'los', 'lo']);
+/** After a quantity word, these keep it a quantity even without an item word ("quiero dos porfa"). */
+const QUANTITY_TAIL = new Set(['de', 'para', 'porfa', 'por', 'x', 'plis', 'please', 'porfis', 'xfa', 'mas', 'y', 'nomas', 'pe', 'po', 'pues']);
+/** "otra roja", "otro más": one more of something. */
+const ONE_MORE = new Set(['otra', 'otro']);
+
+/** Entry preference when one phrase means several things. */
+function entryRank(e: Entry): number {
+  if (e.kind === 'code') return 0;
+  if (e.kind === 'product' && e.source === 'catalog') return 1;
+  if (e.kind === 'colour' && e.source === 'catalog') return 2;
+  if (e.kind === 'size' && e.source === 'catalog') return 3;
+  if (e.kind === 'size') return 4;
+  if (e.kind === 'colour') return 5;
+  if (e.kind === 'product') return 6;
+  return 7;
+}
+
+function expandTokens(tokens: Token[], index: CatalogIndex): Token[] {
+  const out: Token[] = [];
+  for (const t of tokens) {
+    if (t.kind === 'word' && !index.phraseTokens.has(t.norm)) {
+      const parts = splitMixedWord(t);
+      if (parts) {
+        out.push(...parts);
+        continue;
+      }
+    }
+    out.push(t);
+  }
+  return out;
+}
+
+/**
+ * Finds the mentions in `tokens` for `catalog`. `featured` is the on-screen product used as
+ * context for bare numbers ("negras 41" on a shoe live).
+ */
+export function matchCatalog(tokens: Token[], catalog: Catalog, featured: string | null): MatchResult {
+  const index = getCatalogIndex(catalog);
+  const toks = expandTokens(tokens, index);
+  const norms = toks.map((t) => t.norm);
+  const keys = toks.map((t) => t.key);
+  const roleOf: (Mention | null)[] = toks.map(() => null);
+  const mentions: Mention[] = [];
+  const numberAt: number[] = [];
+  const quantityCandidates: QuantityMention[] = [];
+
+  const claim = (m: Mention): void => {
+    mentions.push(m);
+    for (let k = m.start; k < m.end; k++) roleOf[k] = m;
+  };
+
+  const pick = (entries: Entry[], i: number): Entry | null => {
+    const prev = norms[i - 1];
+    const usable = entries.filter((e) => !e.guarded || (prev !== undefined && SIZE_INTRODUCERS.has(prev)));
+    if (usable.length === 0) return null;
+    return usable.reduce((best, e) => (entryRank(e) < entryRank(best) ? e : best));
+  };
+
+  const toMention = (e: Entry, entries: Entry[], start: number, end: number, via: MatchVia): Mention => {
+    const form = norms.slice(start, end).join(' ');
+    switch (e.kind) {
+      case 'code':
+        return { kind: 'product', start, end, code: e.id, via: 'code', alternatives: [] };
+      case 'product': {
+        const codes = [...new Set(entries.filter((x) => x.kind === 'product').map((x) => x.id))];
+        const chosen = featured !== null && codes.includes(featured) ? featured : e.id;
+        return {
+          kind: 'product',
+          start,
+          end,
+          code: chosen,
+          via: e.source === 'synonym' && via === 'exact' ? 'synonym' : via,
+          alternatives: codes.filter((c) => c !== chosen),
+        };
+      }
+      case 'colour':
+        return { kind: 'colour', start, end, concept: e.id, form, via };
+      case 'size':
+        return { kind: 'size', start, end, concept: e.id, form, via };
+      case 'noun':
+        return { kind: 'noun', start, end, form };
+    }
+  };
+
+  const longestPhrase = (i: number, minLength: number): Mention | null => {
+    const maxN = Math.min(index.maxPhraseLength, toks.length - i);
+    for (let n = maxN; n >= minLength; n--) {
+      const entries = index.exact.get(norms.slice(i, i + n).join(' ')) ?? index.squeezed.get(keys.slice(i, i + n).join(' '));
+      if (!entries) continue;
+      const e = pick(entries, i);
+      if (e) return toMention(e, entries, i, i + n, 'exact');
+    }
+    return null;
+  };
+
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i];
+    if (t === undefined || roleOf[i]) continue;
+    if (t.kind === 'number') {
+      // A number may open a compound size ("0 - 3m", "6 - 9 m"); otherwise it is classified in context later.
+      const compound = longestPhrase(i, 2);
+      if (compound) {
+        claim(compound);
+        i = compound.end - 1;
+        continue;
+      }
+      numberAt.push(i);
+      continue;
+    }
+    if (t.kind === 'punct') {
+      if (CONJUNCTION_PUNCT.has(t.norm)) claim({ kind: 'conj', start: i, end: i + 1 });
+      continue;
+    }
+    if (t.kind !== 'word') continue;
+
+    // Quantity words first: "media docena" must not be read as the noun "medias".
+    const q = readQuantityWord(norms, i);
+    if (q) {
+      const m: QuantityMention = {
+        kind: 'quantity',
+        start: i,
+        end: i + q.length,
+        value: q.value,
+        vague: q.vague,
+        article: q.article,
+        postfix: false,
+      };
+      quantityCandidates.push(m);
+      i += q.length - 1;
+      continue;
+    }
+
+    // Longest catalog/lexicon phrase starting here: exact spelling, then squeezed letters.
+    const phrase = longestPhrase(i, 1);
+    if (phrase) {
+      claim(phrase);
+      i = phrase.end - 1;
+      continue;
+    }
+
+    if (CONJUNCTION_WORDS.has(t.norm)) {
+      claim({ kind: 'conj', start: i, end: i + 1 });
+      continue;
+    }
+    if (ONE_MORE.has(t.norm)) {
+      quantityCandidates.push({ kind: 'quantity', start: i, end: i + 1, value: 1, vague: false, article: true, postfix: false });
+      continue;
+    }
+
+    // Typos, only for words we do not otherwise know: phonetic ("asul", "chaketa") then one edit ("vestdo").
+    if (t.norm.length >= 4 && !isKnownWord(t.norm) && !/\d/.test(t.norm)) {
+      const ph = index.phonetic.get(phoneticKey(t.norm));
+      const distinct = ph ? new Set(ph.map((e) => `${e.kind}:${e.id}`)) : new Set<string>();
+      if (ph && distinct.size === 1) {
+        const e = pick(ph, i);
+        if (e) {
+          claim(toMention(e, ph, i, i + 1, 'typo'));
+          continue;
+        }
+      }
+      const fz = fuzzyEntries(index, t.norm);
+      if (fz.length === 1) {
+        const e = pick(fz, i);
+        if (e) claim(toMention(e, fz, i, i + 1, 'typo'));
+      }
+    }
+  }
+
+  classifyNumbers(toks, norms, numberAt, index, featured, mentions, roleOf, claim);
+
+  // Quantity words stay quantities only when they introduce an item or close a claim
+  // ("dos rojas", "quiero dos", "una para mí"); "una pregunta", "dos semanas" are not.
+  for (const q of quantityCandidates) {
+    // "me llevo las dos": both items shown, not necessarily two of the featured one.
+    const prevNorm = norms[q.start - 1];
+    if (q.value === 2 && !q.article && (prevNorm === 'las' || prevNorm === 'los')) q.vague = true;
+    const next = toks[q.end];
+    const nextRole = roleOf[q.end];
+    const afterDe = norms[q.end] === 'de' ? roleOf[q.end + 1] : null;
+    const itemish = (m: Mention | null | undefined): boolean =>
+      !!m && (m.kind === 'product' || m.kind === 'colour' || m.kind === 'size' || m.kind === 'noun');
+    const keep =
+      next === undefined ||
+      next.kind === 'punct' ||
+      next.kind === 'emoji' ||
+      itemish(nextRole) ||
+      itemish(afterDe) ||
+      (next.kind === 'number' && !q.article) ||
+      QUANTITY_TAIL.has(next.norm) ||
+      (q.article && (ARTICLES.has(next.norm) || next.norm === 'en'));
+    if (keep) claim(q);
+  }
+
+  mentions.sort((a, b) => a.start - b.start);
+  return { tokens: toks, mentions, roleOf, index };
+}
+
+/** The product a number most likely belongs to, and whether the comment named it before the number. */
+function contextProduct(
+  at: number,
+  mentions: Mention[],
+  index: CatalogIndex,
+  featured: string | null,
+): { info: ProductInfo | undefined; namedBefore: boolean } {
+  let before: ProductMention | undefined;
+  let after: ProductMention | undefined;
+  for (const m of mentions) {
+    if (m.kind !== 'product') continue;
+    if (m.end <= at) before = m;
+    else if (m.start > at && !after) after = m;
+  }
+  const code = before?.code ?? after?.code ?? featured;
+  return { info: code === null ? undefined : index.products.get(code), namedBefore: before !== undefined };
+}
+
+/**
+ * Decides for each number whether it is a product code, a size, a quantity or unplaced.
+ * Order matters; each rule is the reading viewers use most for that shape.
+ */
+function classifyNumbers(
+  toks: Token[],
+  norms: string[],
+  numberAt: number[],
+  index: CatalogIndex,
+  featured: string | null,
+  mentions: Mention[],
+  roleOf: (Mention | null)[],
+  claim: (m: Mention) => void,
+): void {
+  for (const i of numberAt) {
+    const t = toks[i];
+    if (t === undefined) continue;
+    const value = t.norm;
+    const n = Number(value);
+    const prev = norms[i - 1];
+    const next = norms[i + 1];
+    const nextRole = roleOf[i + 1] ?? (next === 'de' ? roleOf[i + 2] : null);
+    const followedByItem =
+      !!nextRole && (nextRole.kind === 'colour' || nextRole.kind === 'product' || nextRole.kind === 'noun');
+    const code = index.numericCodes.get(value);
+    const { info: ctx, namedBefore } = contextProduct(i, mentions, index, featured);
+    const validSize = ctx?.sizeByConcept.has(`n:${value}`) ?? false;
+    const anySize = index.numericSizes.has(value);
+    const afterArticle = prev !== undefined && ARTICLES.has(prev);
+    const span = { start: i, end: i + 1 };
+    const size = (): SizeMention => ({ kind: 'size', ...span, concept: `n:${value}`, form: value, via: 'exact' });
+    const quantity = (postfix: boolean): QuantityMention => ({
+      kind: 'quantity',
+      ...span,
+      value: n,
+      vague: false,
+      article: false,
+      postfix,
+    });
+    const codeMention = (c: string): ProductMention => ({ kind: 'product', ...span, code: c, via: 'code', alternatives: [] });
+
+    if (!Number.isFinite(n)) continue;
+    if (t.hash || (prev !== undefined && CODE_INTRODUCERS.has(prev))) {
+      claim(code ? codeMention(code) : { kind: 'number', ...span, value, reason: 'unknown-code' });
+      continue;
+    }
+    if (prev !== undefined && SIZE_INTRODUCERS.has(prev)) {
+      if (!validSize && code && (prev === 'numero' || prev === 'nro' || prev === 'num')) claim(codeMention(code));
+      else claim(size());
+      continue;
+    }
+    // Numbers glued to "x" or a count noun ("x2", "2x", "2 unidades") are counts whatever else they could be.
+    if (prev === 'x' || (next !== undefined && COUNT_NOUNS.has(next) && next !== 'un')) {
+      claim(quantity(!followedByItem));
+      continue;
+    }
+    if (code) {
+      // A small code before a colour without an article reads as a count ("2 rojas"), not "product 2";
+      // after the product was named, a number it sells as a size is its size ("pijama azul 4").
+      if (followedByItem && n <= 20 && !afterArticle && !validSize) claim(quantity(false));
+      else if (validSize && namedBefore && !afterArticle) claim(size());
+      else claim(codeMention(code));
+      continue;
+    }
+    if (followedByItem && Number.isInteger(n) && n <= 12) {
+      claim(quantity(false));
+      continue;
+    }
+    if (validSize) {
+      claim(size());
+      continue;
+    }
+    if (followedByItem && Number.isInteger(n) && n >= 1 && n <= 50) {
+      claim(quantity(false)); // "20 rojas": a count, flagged as large by the item builder
+      continue;
+    }
+    if (prev === 'en' || (anySize && !Number.isInteger(n))) {
+      claim(size());
+      continue;
+    }
+    if (afterArticle && (prev === 'la' || prev === 'el' || prev === 'lo')) {
+      claim({ kind: 'number', ...span, value, reason: anySize ? 'unplaced' : 'ambiguous-reference' });
+      continue;
+    }
+    if (Number.isInteger(n) && n >= 1 && n <= 12) {
+      claim(quantity(false));
+      continue;
+    }
+    if (anySize) {
+      claim(size());
+      continue;
+    }
+    claim({ kind: 'number', ...span, value, reason: 'unplaced' });
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * Turns catalog mentions into requested items: groups them ("una negra S y una blanca S" → two
+ * items), picks the product (named, else featured, else the only one offering that variant) and
+ * spells colour and size the merchant's way. Every doubt is reported as an issue, which the
+ * classifier turns into a signal and a confidence penalty.
+ */
+import type { CatalogIndex, ProductInfo } from './catalog-index.js';
+import type { ColourMention, Mention, QuantityMention, SizeMention } from './catalog-matcher.js';
+import type { IntentItem } from './intent-types.js';
+
+/** Something about the items that a careful reader (the LLM) should double-check. */
+export interface ItemIssue {
+  kind:
+    | 'unknown-colour'
+    | 'unknown-size'
+    | 'no-product'
+    | 'ambiguous-product'
+    | 'inferred-product'
+    | 'distributed'
+    | 'dropped-total'
+    | 'vague-quantity'
+    | 'large-quantity'
+    | 'unplaced-number'
+    | 'unknown-product'
+    | 'typo';
+  detail: string;
+}
+
+/** The items and their issues. */
+export interface BuiltItems {
+  items: IntentItem[];
+  issues: ItemIssue[];
+}
+
+interface Draft {
+  product: string | null;
+  productInherited: boolean;
+  alternatives: string[];
+  colour: ColourMention | null;
+  size: SizeMention | null;
+  quantity: QuantityMention | null;
+  /** The colour came after a list separator ("dos gorras, negra y verde"). */
+  colourAfterList: boolean;
+}
+
+const emptyDraft = (): Draft => ({
+  product: null,
+  productInherited: false,
+  alternatives: [],
+  colour: null,
+  size: null,
+  quantity: null,
+  colourAfterList: false,
+});
+
+const hasContent = (d: Draft): boolean =>
+  (d.product !== null && !d.productInherited) || d.colour !== null || d.size !== null || d.quantity !== null;
+
+const offersColour = (info: ProductInfo | undefined, m: ColourMention): boolean =>
+  !!info && (info.colourByForm.has(m.form) || info.colourByConcept.has(m.concept));
+const offersSize = (info: ProductInfo | undefined, m: SizeMention): boolean => !!info && info.sizeByConcept.has(m.concept);
+
+/**
+ * Builds items from `mentions` (already restricted to the clauses that carry the intent).
+ * `forCancel` gives quantity null, the cancel convention.
+ */
+export function buildItems(
+  mentions: readonly Mention[],
+  index: CatalogIndex,
+  featured: string | null,
+  forCancel: boolean,
+): BuiltItems {
+  const issues: ItemIssue[] = [];
+  const drafts: Draft[] = [];
+  let cur = emptyDraft();
+  let pendingSplit = false;
+  const featuredInfo = featured === null ? undefined : index.products.get(featured);
+
+  const startNew = (inheritProduct: boolean): void => {
+    const prev = cur;
+    if (hasContent(prev)) drafts.push(prev);
+    cur = emptyDraft();
+    if (inheritProduct && prev.product !== null) {
+      cur.product = prev.product;
+      cur.productInherited = true;
+      cur.alternatives = prev.alternatives;
+    }
+  };
+  const explicitInfo = (): ProductInfo | undefined =>
+    cur.product !== null && !cur.productInherited ? index.products.get(cur.product) : undefined;
+
+  for (const m of mentions) {
+    switch (m.kind) {
+      case 'conj':
+        if (hasContent(cur)) pendingSplit = true;
+        break;
+      case 'quantity':
+        if (m.postfix) {
+          if (cur.quantity !== null) startNew(true);
+        } else if (cur.quantity !== null || cur.colour !== null || cur.size !== null || (pendingSplit && hasContent(cur))) {
+          startNew(true);
+        }
+        cur.quantity = m;
+        pendingSplit = false;
+        break;
+      case 'product':
+        if (
+          (cur.product !== null && !cur.productInherited && cur.product !== m.code) ||
+          (pendingSplit && hasContent(cur)) ||
+          (cur.product === null || cur.productInherited
+            ? (cur.colour !== null && !offersColour(index.products.get(m.code), cur.colour) && hasContent(cur)) ||
+              (cur.size !== null && !offersSize(index.products.get(m.code), cur.size) && hasContent(cur))
+            : false)
+        ) {
+          startNew(false);
+        }
+        cur.product = m.code;
+        cur.productInherited = false;
+        cur.alternatives = m.alternatives;
+        if (m.via === 'typo') issues.push({ kind: 'typo', detail: `product ${m.code} read from a misspelling` });
+        pendingSplit = false;
+        break;
+      case 'colour': {
+        const info = explicitInfo();
+        if (cur.colour !== null && cur.colour.concept !== m.concept) startNew(true);
+        else if (info && featuredInfo && info !== featuredInfo && !offersColour(info, m) && offersColour(featuredInfo, m)) {
+          // "los aros y la roja": the colour belongs to the featured product, not to the aros.
+          startNew(false);
+        }
+        cur.colour = m;
+        cur.colourAfterList = pendingSplit;
+        if (m.via === 'typo') issues.push({ kind: 'typo', detail: `colour "${m.form}" read as a misspelling` });
+        pendingSplit = false;
+        break;
+      }
+      case 'size': {
+        const info = explicitInfo();
+        if (cur.size !== null && cur.size.concept !== m.concept) startNew(true);
+        else if (info && featuredInfo && info !== featuredInfo && !offersSize(info, m) && offersSize(featuredInfo, m)) {
+          startNew(false);
+        }
+        cur.size = m;
+        pendingSplit = false;
+        break;
+      }
+      case 'number':
+        issues.push({
+          kind: 'unplaced-number',
+          detail:
+            m.reason === 'unknown-code'
+              ? `code ${m.value} is not in the catalog`
+              : `number ${m.value} is neither a code, a size nor a clear quantity`,
+        });
+        break;
+      case 'noun':
+        issues.push({ kind: 'unknown-product', detail: `"${m.form}" is not a product of this live` });
+        break;
+    }
+  }
+  if (hasContent(cur)) drafts.push(cur);
+
+  // "quiero 2: una roja y una azul" — a leading bare count that only totals the list.
+  if (drafts.length > 1) {
+    const first = drafts[0];
+    if (first && first.colour === null && first.size === null && (first.product === null || first.productInherited)) {
+      const rest = drafts.slice(1);
+      const total = rest.reduce((s, d) => s + (d.quantity?.value ?? 1), 0);
+      if (first.quantity && (first.quantity.value === rest.length || first.quantity.value === total)) {
+        drafts.shift();
+        issues.push({ kind: 'dropped-total', detail: `"${first.quantity.value}" read as the total of the list` });
+      }
+    }
+  }
+
+  // "me llevo las dos gorras, negra y verde": the count announces the list that follows.
+  const head = drafts[0];
+  if (
+    head?.quantity &&
+    drafts.length > 1 &&
+    head.quantity.value === drafts.length &&
+    head.colourAfterList &&
+    drafts.slice(1).every((d) => d.quantity === null)
+  ) {
+    head.quantity = { ...head.quantity, value: 1 };
+    issues.push({ kind: 'distributed', detail: `"${drafts.length}" read as the count of the listed colours` });
+  }
+
+  // Shared attributes in lists: "roja y azul M" (size shared back), "roja M y L" (colour shared forward).
+  for (let i = 0; i + 1 < drafts.length; i++) {
+    const a = drafts[i];
+    const b = drafts[i + 1];
+    if (!a || !b || (a.product ?? featured) !== (b.product ?? featured)) continue;
+    if (a.size === null && b.size !== null && a.colour !== null && b.colour !== null && a.quantity === null) {
+      a.size = b.size;
+      issues.push({ kind: 'distributed', detail: `size "${b.size.form}" applied to both colours` });
+    } else if (b.colour === null && b.size !== null && a.colour !== null && a.size !== null) {
+      b.colour = a.colour;
+      issues.push({ kind: 'distributed', detail: `colour "${a.colour.form}" applied to both sizes` });
+    }
+  }
+
+  if (drafts.length === 0) drafts.push(emptyDraft());
+
+  const items: IntentItem[] = [];
+  for (const d of drafts) {
+    let code = d.product ?? featured;
+    if (d.product === null && code === null) code = inferProduct(d, index, issues);
+    if (code === null) {
+      issues.push({ kind: 'no-product', detail: 'no product named and none featured' });
+      continue;
+    }
+    const info = index.products.get(code);
+    if (!info) {
+      issues.push({ kind: 'no-product', detail: `product ${code} is not in the catalog` });
+      continue;
+    }
+    if (d.alternatives.length > 0 && !d.productInherited) {
+      issues.push({ kind: 'ambiguous-product', detail: `could also be ${d.alternatives.join(', ')}` });
+    }
+    let color: string | null = null;
+    if (d.colour) {
+      color = info.colourByForm.get(d.colour.form) ?? info.colourByConcept.get(d.colour.concept) ?? null;
+      if (color === null) {
+        issues.push({
+          kind: 'unknown-colour',
+          detail: info.hasColours
+            ? `colour "${d.colour.form}" is not offered for ${code}`
+            : `${code} has no colour variants (asked "${d.colour.form}")`,
+        });
+      }
+    }
+    let size: string | null = null;
+    if (d.size) {
+      size = info.sizeByConcept.get(d.size.concept) ?? null;
+      if (size === null) {
+        issues.push({
+          kind: 'unknown-size',
+          detail: info.hasSizes
+            ? `size "${d.size.form}" is not offered for ${code}`
+            : `${code} has no sizes (asked "${d.size.form}")`,
+        });
+      }
+    }
+    const quantity = d.quantity?.value ?? 1;
+    if (d.quantity?.vague) issues.push({ kind: 'vague-quantity', detail: `quantity "${quantity}" is vague` });
+    if (quantity > 10) issues.push({ kind: 'large-quantity', detail: `quantity ${quantity}` });
+    items.push({ product: code, color, size, quantity: forCancel ? null : quantity });
+  }
+
+  return { items: dedupe(items), issues };
+}
+
+/** Without a featured product, the only product offering the named colour/size. */
+function inferProduct(d: Draft, index: CatalogIndex, issues: ItemIssue[]): string | null {
+  if (!d.colour && !d.size) return null;
+  const candidates = [...index.products.values()].filter(
+    (p) => (!d.colour || offersColour(p, d.colour)) && (!d.size || offersSize(p, d.size)),
+  );
+  const only = candidates.length === 1 ? candidates[0] : undefined;
+  if (!only) return null;
+  issues.push({ kind: 'inferred-product', detail: `product ${only.code} inferred from the variant` });
+  return only.code;
+}
+
+/** Repeated identical items ("roja M ... roja M!!") are one claim, not two. */
+function dedupe(items: IntentItem[]): IntentItem[] {
+  const seen = new Set<string>();
+  return items.filter((it) => {
+    const key = `${it.product}|${it.color}|${it.size}|${it.quantity}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
