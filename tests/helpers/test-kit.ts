@@ -17,7 +17,12 @@ export function emulatorClients(projectId = uniqueProjectId()) {
   };
 }
 
+/**
+ * Listens on a free port. `close()` first lets in-flight requests finish (up to 5 s): a push still being
+ * handled when the test tears down its clients would otherwise fail on a terminated client.
+ */
 export async function listen(app: Koa, port = 0): Promise<{ url: string; port: number; server: Server; close(): Promise<void> }> {
+  let inFlight = 0;
   return new Promise((resolve) => {
     const server = app.listen(port, '127.0.0.1', () => {
       const { port: p } = server.address() as { port: number };
@@ -25,8 +30,19 @@ export async function listen(app: Koa, port = 0): Promise<{ url: string; port: n
         url: `http://127.0.0.1:${p}`,
         port: p,
         server,
-        close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+        close: async () => {
+          const closed = new Promise<void>((r) => server.close(() => r()));
+          server.closeIdleConnections();
+          const deadline = Date.now() + 5000;
+          while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+          server.closeAllConnections();
+          await closed;
+        },
       });
+    });
+    server.on('request', (_req, res) => {
+      inFlight++;
+      res.once('close', () => inFlight--);
     });
   });
 }

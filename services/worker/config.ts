@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { commonSettings, pushConsumerSettings } from '../../shared/config/common-settings.js';
+import { bool, defineConfig, duration, int, optionalStr, port, str, urlWithDefault, type ConfigOf } from '../../shared/config/define-config.js';
+
+/** The worker's one configuration schema, validated at start (`npm run start:worker`). */
+export const workerConfig = defineConfig('worker', {
+  port: { env: 'PORT', doc: 'HTTP port (Cloud Run sets it).', schema: port(8081) },
+  ...commonSettings,
+  ...pushConsumerSettings,
+  intentLlm: {
+    env: 'INTENT_LLM',
+    doc: '`auto`: uncertain comments go to the LLM chain when a key is configured; `off`: the local classifier decides alone.',
+    schema: z.enum(['auto', 'off']).default('auto'),
+  },
+  geminiApiUrl: { env: 'GEMINI_API_URL', doc: 'Gemini API base URL (a local stand-in in tests and `npm start`).', schema: urlWithDefault('https://generativelanguage.googleapis.com') },
+  geminiModel: { env: 'GEMINI_MODEL', doc: 'Gemini model.', schema: str().default('gemini-2.5-flash') },
+  geminiUseVertex: {
+    env: 'GEMINI_USE_VERTEX',
+    doc: 'Call Gemini through Vertex AI with the service account instead of an API key (`gemini-api-key`).',
+    schema: bool(false),
+  },
+  vertexLocation: { env: 'GOOGLE_CLOUD_LOCATION', doc: 'Vertex AI location.', schema: str().default('global') },
+  openaiApiUrl: { env: 'OPENAI_API_URL', doc: 'OpenAI API base URL.', schema: urlWithDefault('https://api.openai.com/v1') },
+  openaiModel: { env: 'OPENAI_MODEL', doc: 'OpenAI model (must accept temperature 0 and json_schema output).', schema: str().default('gpt-4.1-mini') },
+  openrouterApiUrl: { env: 'OPENROUTER_API_URL', doc: 'OpenRouter API base URL.', schema: urlWithDefault('https://openrouter.ai/api/v1') },
+  openrouterModel: { env: 'OPENROUTER_MODEL', doc: 'OpenRouter model.', schema: str().default('google/gemini-2.5-flash') },
+  llmTimeout: { env: 'LLM_TIMEOUT', doc: 'Timeout of one LLM call before falling through to the next provider.', schema: duration('6s') },
+  llmBreakerThreshold: { env: 'LLM_BREAKER_THRESHOLD', doc: 'Consecutive failures that open a provider\'s circuit breaker.', schema: int(5, 1, 1000) },
+  llmBreakerCooldown: { env: 'LLM_BREAKER_COOLDOWN', doc: 'How long an open breaker skips its provider before one trial call.', schema: duration('30s') },
+  bigqueryApiUrl: { env: 'BIGQUERY_API_URL', doc: 'BigQuery API base URL (unset: Google; a local stand-in in tests and `npm start`).', schema: optionalStr() },
+  bigqueryDataset: { env: 'BIGQUERY_DATASET', doc: 'BigQuery dataset of the analytics tables.', schema: str().default('livestreamsell') },
+});
+export type WorkerConfig = ConfigOf<typeof workerConfig.specs>;

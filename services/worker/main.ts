@@ -1,0 +1,86 @@
+import { Firestore } from '@google-cloud/firestore';
+import { PubSub } from '@google-cloud/pubsub';
+import { BigQueryAnalyticsSink } from '../../shared/analytics/analytics-sink.js';
+import { IdempotencyStore } from '../../shared/idempotency/idempotency-store.js';
+import { createLogger, getLogger, setLogger } from '../../shared/logging/logger.js';
+import { createPublisher } from '../../shared/pubsub/publisher.js';
+import { runServer, startMain } from '../../shared/runtime/run-server.js';
+import { createSecretSource } from '../../shared/secrets/create-secret-source.js';
+import { LiveStore } from '../../shared/tiendas/live-store.js';
+import { TiendaStore } from '../../shared/tiendas/tienda-store.js';
+import { analyticsFromBigQuery } from './analytics.js';
+import { createApp } from './app.js';
+import { workerConfig } from './config.js';
+import { IntentService } from './intent/intent-service.js';
+import { buildLlmProvidersFromOptions, createLlmIntentChain } from './intent/llm/llm-intent-chain.js';
+
+/** Order: config → logger → clients → server. */
+export async function startWorker(env: Record<string, string | undefined> = process.env, options: { handleSignals?: boolean } = {}) {
+  const config = workerConfig.load(env);
+  setLogger(createLogger({ level: config.logLevel, projectId: config.projectId, base: { service: 'worker' } }));
+  const pubsub = new PubSub({ projectId: config.projectId });
+  const firestore = new Firestore({ projectId: config.projectId });
+  const secrets = createSecretSource({
+    source: config.secretsSource,
+    projectId: config.projectId,
+    env,
+    cacheTtlMs: config.secretsCacheTtl,
+    ...(config.secretManagerEndpoint ? { secretManagerEndpoint: config.secretManagerEndpoint } : {}),
+  });
+  const publisher = createPublisher(pubsub);
+
+  let chain = null;
+  if (config.intentLlm === 'auto') {
+    const [gemini, openai, openrouter] = await Promise.all([
+      config.geminiUseVertex ? Promise.resolve(undefined) : secrets.getOptional('gemini-api-key'),
+      secrets.getOptional('openai-api-key'),
+      secrets.getOptional('openrouter-api-key'),
+    ]);
+    const providers = buildLlmProvidersFromOptions({
+      gemini: {
+        apiKey: gemini,
+        ...(config.geminiUseVertex ? { vertex: { project: config.projectId, location: config.vertexLocation } } : {}),
+        model: config.geminiModel,
+        baseUrl: config.geminiApiUrl,
+        timeoutMs: config.llmTimeout,
+      },
+      openai: { apiKey: openai, model: config.openaiModel, baseUrl: config.openaiApiUrl, timeoutMs: config.llmTimeout },
+      openrouter: { apiKey: openrouter, model: config.openrouterModel, baseUrl: config.openrouterApiUrl, timeoutMs: config.llmTimeout },
+      breaker: { failureThreshold: config.llmBreakerThreshold, coolDownMs: config.llmBreakerCooldown },
+    });
+    if (providers.length > 0) chain = createLlmIntentChain({ providers });
+    getLogger().info('intent providers', { llm: providers.map((p) => p.name), local: true });
+  }
+
+  const sink = new BigQueryAnalyticsSink({
+    projectId: config.projectId,
+    dataset: config.bigqueryDataset,
+    ...(config.bigqueryApiUrl ? { apiEndpoint: config.bigqueryApiUrl } : {}),
+  });
+  const app = createApp({
+    tiendas: new TiendaStore(firestore),
+    lives: new LiveStore(firestore),
+    firestore,
+    idempotency: new IdempotencyStore(firestore),
+    publisher,
+    analytics: analyticsFromBigQuery(sink),
+    intents: new IntentService(chain),
+    retrySchedule: config.retrySchedule,
+    pushAuth: {
+      enabled: config.pushAuthEnabled,
+      ...(config.pushAuthAudience ? { audience: config.pushAuthAudience } : {}),
+      allowedServiceAccounts: config.pushAuthServiceAccounts,
+    },
+  });
+  return runServer(app, {
+    port: config.port,
+    name: 'worker',
+    ...(options.handleSignals !== undefined ? { handleSignals: options.handleSignals } : {}),
+    onClose: async () => {
+      await publisher.close();
+      await Promise.allSettled([pubsub.close(), firestore.terminate(), secrets.close?.()]);
+    },
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) startMain('worker', () => startWorker());

@@ -1,0 +1,115 @@
+import { Timestamp, type Firestore } from '@google-cloud/firestore';
+import { z } from 'zod';
+import { tiendaIdSchema, type Platform } from './tienda-store.js';
+
+/**
+ * Lives and their catalogs in Firestore — data model in docs/data-model.md:
+ *   tiendas/{tienda_id}/lives/{live_id}   the live: platform, post/media id, status, featured product, catalog
+ *   live_posts/{platform}_{post_id}        → { tienda_id, live_id }: which live a commented post belongs to
+ * The catalog lives inside the live document (a live sells tens of products, far below the 1 MiB doc limit)
+ * so the worker gets everything for a comment in one read.
+ */
+
+export const catalogProductSchema = z.strictObject({
+  code: z.string().min(1).max(40),
+  name: z.string().min(1).max(200),
+  keywords: z.array(z.string().min(1)).default([]),
+  price: z.number().nonnegative(),
+  variants: z.strictObject({ color: z.array(z.string().min(1)).optional(), size: z.array(z.string().min(1)).optional() }).default({}),
+  stock: z.number().int().nonnegative(),
+});
+
+export const LIVE_STATUSES = ['scheduled', 'live', 'ended'] as const;
+
+export const liveSchema = z
+  .strictObject({
+    tienda_id: tiendaIdSchema,
+    live_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/, 'letters, digits, - and _'),
+    platform: z.enum(['facebook', 'instagram']),
+    /** Facebook: the live video's post id as comments carry it (`<page id>_<post id>`); Instagram: the media id. */
+    post_id: z.string().min(1),
+    status: z.enum(LIVE_STATUSES).default('scheduled'),
+    title: z.string().max(300).nullable().default(null),
+    currency: z.string().regex(/^[A-Z]{3}$/),
+    featured_product: z.string().nullable().default(null),
+    products: z.array(catalogProductSchema).min(1),
+  })
+  .refine((l) => l.featured_product === null || l.products.some((p) => p.code === l.featured_product), {
+    message: 'featured_product must be the code of one of the products',
+    path: ['featured_product'],
+  })
+  .refine((l) => new Set(l.products.map((p) => p.code)).size === l.products.length, { message: 'product codes must be unique', path: ['products'] });
+
+export type Live = z.output<typeof liveSchema>;
+export type LiveInput = z.input<typeof liveSchema>;
+
+export class LiveStore {
+  constructor(private readonly db: Firestore) {}
+
+  private liveRef(tiendaId: string, liveId: string) {
+    return this.db.collection('tiendas').doc(tiendaId).collection('lives').doc(liveId);
+  }
+  private postRef(platform: Platform, postId: string) {
+    return this.db.collection('live_posts').doc(`${platform}_${postId.replace(/\//g, '_')}`);
+  }
+
+  /** Registers or replaces a live and its catalog, idempotently. */
+  async upsert(input: LiveInput): Promise<{ status: 'created' | 'updated'; live: Live }> {
+    const live = liveSchema.parse(input);
+    const status = await this.db.runTransaction(async (tx) => {
+      const ref = this.liveRef(live.tienda_id, live.live_id);
+      const tienda = await tx.get(this.db.collection('tiendas').doc(live.tienda_id));
+      if (!tienda.exists) throw new Error(`tienda ${live.tienda_id} does not exist; add it first (npm run tienda -- add)`);
+      const prev = await tx.get(ref);
+      const index = this.postRef(live.platform, live.post_id);
+      const idx = await tx.get(index);
+      if (idx.exists && (idx.get('tienda_id') !== live.tienda_id || idx.get('live_id') !== live.live_id)) {
+        throw new Error(`post ${live.post_id} already belongs to live ${idx.get('tienda_id')}/${idx.get('live_id')}`);
+      }
+      if (prev.exists && (prev.get('post_id') !== live.post_id || prev.get('platform') !== live.platform)) {
+        tx.delete(this.postRef(prev.get('platform') as Platform, prev.get('post_id') as string));
+      }
+      tx.set(index, { tienda_id: live.tienda_id, live_id: live.live_id });
+      tx.set(ref, { ...live, updated_at: Timestamp.now() });
+      return prev.exists ? ('updated' as const) : ('created' as const);
+    });
+    return { status, live };
+  }
+
+  async get(tiendaId: string, liveId: string): Promise<Live | null> {
+    const snap = await this.liveRef(tiendaId, liveId).get();
+    return snap.exists ? toLive(snap.data()!) : null;
+  }
+
+  /** The live a commented post or media belongs to. */
+  async findByPost(platform: Platform, postId: string): Promise<Live | null> {
+    const idx = await this.postRef(platform, postId).get();
+    if (!idx.exists) return null;
+    return this.get(idx.get('tienda_id') as string, idx.get('live_id') as string);
+  }
+
+  async list(tiendaId: string): Promise<Live[]> {
+    const snap = await this.db.collection('tiendas').doc(tiendaId).collection('lives').get();
+    return snap.docs.map((d) => toLive(d.data()));
+  }
+
+  async setStatus(tiendaId: string, liveId: string, status: Live['status']): Promise<void> {
+    await this.liveRef(tiendaId, liveId).update({ status, updated_at: Timestamp.now() });
+  }
+
+  async setFeatured(tiendaId: string, liveId: string, code: string | null): Promise<void> {
+    await this.db.runTransaction(async (tx) => {
+      const ref = this.liveRef(tiendaId, liveId);
+      const snap = await tx.get(ref);
+      if (!snap.exists) throw new Error(`no live ${tiendaId}/${liveId}`);
+      const live = toLive(snap.data()!);
+      if (code !== null && !live.products.some((p) => p.code === code)) throw new Error(`product ${code} is not in the catalog of this live`);
+      tx.update(ref, { featured_product: code, updated_at: Timestamp.now() });
+    });
+  }
+}
+
+function toLive(data: Record<string, unknown>): Live {
+  const { updated_at: _u, ...rest } = data;
+  return liveSchema.parse(rest);
+}

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { BigQueryAnalyticsSink } from '../../shared/analytics/analytics-sink.js';
+import { IdempotencyStore } from '../../shared/idempotency/idempotency-store.js';
+import { createPublisher } from '../../shared/pubsub/publisher.js';
+import { LiveStore, type LiveInput } from '../../shared/tiendas/live-store.js';
+import { TiendaStore } from '../../shared/tiendas/tienda-store.js';
+import { provisionTopology } from '../../shared/topology/provision-topology.js';
+import { consumerFor, TOPIC_NAMES } from '../../shared/topology/topology.js';
+import { analyticsFromBigQuery } from '../../services/worker/analytics.js';
+import { createApp, type WorkerDeps } from '../../services/worker/app.js';
+import { IntentService } from '../../services/worker/intent/intent-service.js';
+import type { LlmIntentChain } from '../../services/worker/intent/llm/llm-intent-chain.js';
+import { startBigQueryFake } from '../fakes/bigquery-fake.js';
+import { collect, createPullSubscription, emulatorClients, listen } from './test-kit.js';
+
+export const DEMO_CATALOG = JSON.parse(readFileSync('data/catalog-demo.json', 'utf8')) as {
+  tienda_id: string;
+  live_id: string;
+  currency: string;
+  featured_product: string;
+  products: LiveInput['products'];
+};
+
+export const WORKER_TIENDA = {
+  id: DEMO_CATALOG.tienda_id,
+  name: 'Moda Valpo',
+  country: 'CL',
+  currency: 'CLP',
+  payment_provider: 'mercadopago' as const,
+  meta_page_id: '2222222222',
+  instagram_account_id: '17841400000000002',
+};
+
+export const LIVE_POST = `${WORKER_TIENDA.meta_page_id}_555000111`;
+export const OFF_AIR_POST = `${WORKER_TIENDA.meta_page_id}_555000222`;
+
+/** The real worker app on the emulators: push subscriptions deliver to it; BigQuery is the wire-level fake. */
+export async function startWorkerHarness(options: { chain?: LlmIntentChain | null; retrySchedule?: number[] } = {}) {
+  const { projectId, pubsub, firestore } = emulatorClients();
+  const bq = await startBigQueryFake({ dataset: 'livestreamsell' });
+  const tiendas = new TiendaStore(firestore);
+  const lives = new LiveStore(firestore);
+  await tiendas.upsert(WORKER_TIENDA);
+  await lives.upsert({ tienda_id: WORKER_TIENDA.id, live_id: DEMO_CATALOG.live_id, platform: 'facebook', post_id: LIVE_POST, status: 'live', title: 'Live de poleras', currency: 'CLP', featured_product: DEMO_CATALOG.featured_product, products: DEMO_CATALOG.products });
+  await lives.upsert({ tienda_id: WORKER_TIENDA.id, live_id: 'live-ended-1', platform: 'facebook', post_id: OFF_AIR_POST, status: 'ended', title: 'Ayer', currency: 'CLP', featured_product: null, products: DEMO_CATALOG.products });
+  const publisher = createPublisher(pubsub);
+  const deps: WorkerDeps = {
+    tiendas,
+    lives,
+    firestore,
+    idempotency: new IdempotencyStore(firestore),
+    publisher,
+    analytics: analyticsFromBigQuery(new BigQueryAnalyticsSink({ projectId, dataset: 'livestreamsell', apiEndpoint: bq.url, maxAttempts: 2, retryDelayMs: 10 })),
+    intents: new IntentService(options.chain ?? null),
+    retrySchedule: options.retrySchedule ?? [200, 400, 600, 800, 1000],
+    pushAuth: { enabled: false, allowedServiceAccounts: [] },
+  };
+  const server = await listen(createApp(deps));
+  const consumers = [consumerFor(TOPIC_NAMES.incomingComments), consumerFor(TOPIC_NAMES.aiProcessing)];
+  await provisionTopology(pubsub, { endpoints: { worker: server.url }, consumers, nativeRetry: { minimumBackoffSeconds: 1, maximumBackoffSeconds: 2 } });
+  await createPullSubscription(pubsub, TOPIC_NAMES.aiProcessing, 'observe-ai');
+  const aiMessages = collect(pubsub, 'observe-ai');
+  return {
+    projectId,
+    pubsub,
+    firestore,
+    deps,
+    bq,
+    publisher,
+    url: server.url,
+    aiMessages,
+    async close() {
+      await aiMessages.close();
+      await server.close();
+      await publisher.close();
+      await bq.close();
+      await Promise.allSettled([pubsub.close(), firestore.terminate()]);
+    },
+  };
+}
+export type WorkerHarness = Awaited<ReturnType<typeof startWorkerHarness>>;
