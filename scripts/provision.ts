@@ -3,23 +3,11 @@
  * policies, retry topics, dead-letter hold subscriptions) on the emulator or a real project, idempotently.
  */
 import { PubSub } from '@google-cloud/pubsub';
-import { z } from 'zod';
-import { commonSettings } from '../shared/config/common-settings.js';
-import { defineConfig, optionalStr, ConfigError } from '../shared/config/define-config.js';
+import { ConfigError } from '../shared/config/define-config.js';
+import { provisionConfig } from './provision-config.js';
 import { provisionTopology } from '../shared/topology/provision-topology.js';
 import { createLogger, setLogger } from '../shared/logging/logger.js';
 
-export const provisionConfig = defineConfig('provision', {
-  projectId: commonSettings.projectId,
-  pubsubEmulatorHost: commonSettings.pubsubEmulatorHost,
-  workerUrl: { env: 'WORKER_URL', doc: 'Base URL of the worker service (push endpoint host).', schema: z.url() },
-  notifierUrl: { env: 'NOTIFIER_URL', doc: 'Base URL of the notifier service (push endpoint host).', schema: z.url() },
-  pushServiceAccount: {
-    env: 'PUSH_SERVICE_ACCOUNT',
-    doc: 'Service account that signs push requests (OIDC). Leave unset against the emulator.',
-    schema: optionalStr(),
-  },
-});
 
 async function main() {
   const config = provisionConfig.load();

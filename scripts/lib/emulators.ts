@@ -115,6 +115,16 @@ export async function startEmulator(
       /* already gone */
     }
   };
+  // Last resort: whatever way this process ends (an error, a second Ctrl-C), take the emulator with it.
+  const killOnExit = () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  };
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   try {
     await waitReady(host, child, () => out, options.timeoutMs ?? 60_000);
   } catch (e) {

@@ -1,0 +1,84 @@
+/**
+ * `npm run live -- add <live.json> | list <tienda-id> | show <tienda-id> <live-id>
+ *                 | status <tienda-id> <live-id> scheduled|live|ended | feature <tienda-id> <live-id> <code>`
+ * Registers a live with its catalog (idempotent), puts it on or off air and sets the featured product.
+ */
+import { readFileSync } from 'node:fs';
+import { Firestore } from '@google-cloud/firestore';
+import { ZodError } from 'zod';
+import { commonSettings } from '../shared/config/common-settings.js';
+import { ConfigError, defineConfig } from '../shared/config/define-config.js';
+import { LIVE_STATUSES, LiveStore, type Live } from '../shared/tiendas/live-store.js';
+
+const cliConfig = defineConfig('live-cli', { projectId: commonSettings.projectId, firestoreEmulatorHost: commonSettings.firestoreEmulatorHost });
+const USAGE = 'usage: npm run live -- add <live.json> | list <tienda-id> | show <tienda-id> <live-id> | status <tienda-id> <live-id> scheduled|live|ended | feature <tienda-id> <live-id> <code>';
+const ARITY: Record<string, number> = { add: 1, list: 1, show: 2, status: 3, feature: 3 };
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...args] = argv;
+  if (!cmd || ARITY[cmd] !== args.length) {
+    console.error(USAGE);
+    return 2;
+  }
+  const { projectId } = cliConfig.load();
+  const db = new Firestore({ projectId });
+  const lives = new LiveStore(db);
+  try {
+    switch (cmd) {
+      case 'add': {
+        let json: unknown;
+        try {
+          json = JSON.parse(readFileSync(args[0]!, 'utf8'));
+        } catch (e) {
+          console.error(`cannot read ${args[0]}: ${(e as Error).message}`);
+          return 2;
+        }
+        console.log(JSON.stringify(await lives.upsert(json as never), null, 2));
+        return 0;
+      }
+      case 'list':
+        console.log(JSON.stringify((await lives.list(args[0]!)).map((l) => ({ live_id: l.live_id, platform: l.platform, post_id: l.post_id, status: l.status, featured_product: l.featured_product, products: l.products.length })), null, 2));
+        return 0;
+      case 'show': {
+        const live = await lives.get(args[0]!, args[1]!);
+        if (!live) {
+          console.error(`no live ${args[0]}/${args[1]}`);
+          return 1;
+        }
+        console.log(JSON.stringify(live, null, 2));
+        return 0;
+      }
+      case 'status': {
+        const status = args[2] as Live['status'];
+        if (!LIVE_STATUSES.includes(status)) {
+          console.error(`status must be one of ${LIVE_STATUSES.join(', ')}`);
+          return 2;
+        }
+        await lives.setStatus(args[0]!, args[1]!, status);
+        console.log(`live ${args[0]}/${args[1]} is now ${status}`);
+        return 0;
+      }
+      default:
+        await lives.setFeatured(args[0]!, args[1]!, args[2]!);
+        console.log(`live ${args[0]}/${args[1]} now features ${args[2]}`);
+        return 0;
+    }
+  } catch (e) {
+    if (e instanceof ZodError) {
+      console.error(`invalid live:\n${e.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`);
+      return 2;
+    }
+    console.error((e as Error).message);
+    return 1;
+  } finally {
+    await db.terminate();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (c) => process.exit(c),
+  (e) => {
+    console.error(e instanceof ConfigError ? e.message : e);
+    process.exit(1);
+  },
+);
