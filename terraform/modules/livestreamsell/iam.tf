@@ -1,0 +1,64 @@
+# IAM model (house style 13, docs/deploy.md):
+# - one runtime service account per service; each gets only what its code calls;
+# - a separate push service account: Pub/Sub signs push requests as it, and it is the only invoker of worker and
+#   notifier (granted on those two services, in ../cloud-run-service/iam.tf);
+# - topic, subscription, secret and dataset grants live next to those resources, as additive `_member`s;
+# - the few project-level grants below are additive `google_project_iam_member`s (never `_binding` / `_policy`,
+#   which would overwrite grants made elsewhere), and the secret one is conditioned on the `tienda-` prefix.
+
+resource "google_service_account" "runtime" {
+  for_each = toset(["ingress", "worker", "notifier"])
+
+  project      = var.project_id
+  account_id   = "lss-${each.key}"
+  display_name = "LiveStreamSell ${each.key} (Cloud Run runtime)"
+}
+
+resource "google_service_account" "push" {
+  project      = var.project_id
+  account_id   = "lss-pubsub-push"
+  display_name = "LiveStreamSell Pub/Sub push (OIDC identity of push requests)"
+}
+
+# Pub/Sub mints the push OIDC tokens as the push account. Needed for projects created before 2021-04-08 and
+# harmless after; granted on this one service account, not on the project.
+resource "google_service_account_iam_member" "pubsub_agent_push_token_creator" {
+  service_account_id = google_service_account.push.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+}
+
+# Firestore has no per-collection IAM: idempotency keys (all three), tiendas / meta_accounts / lives / orders.
+resource "google_project_iam_member" "runtime_firestore_user" {
+  for_each = google_service_account.runtime
+
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = "serviceAccount:${each.value.email}"
+}
+
+# Per-tienda secrets (`tienda-<tienda_id>-<name>`: page tokens, Mercado Pago / Flow / PayPal credentials) are
+# created when a merchant is onboarded, so they cannot be listed here. The services may read — never create or
+# change — any secret whose name starts with `tienda-`, and nothing else through this grant.
+resource "google_project_iam_member" "runtime_tienda_secret_accessor" {
+  for_each = google_service_account.runtime
+
+  project = var.project_id
+  role    = "roles/secretmanager.secretAccessor"
+  member  = "serviceAccount:${each.value.email}"
+
+  condition {
+    title       = "tienda-secrets-only"
+    description = "Read per-merchant secrets (tienda-<id>-<name>) only."
+    expression  = "resource.name.startsWith(\"projects/${data.google_project.this.number}/secrets/tienda-\")"
+  }
+}
+
+# Gemini through Vertex AI with the worker's own identity instead of an API key (GEMINI_USE_VERTEX).
+resource "google_project_iam_member" "worker_vertex_user" {
+  count = var.gemini_use_vertex ? 1 : 0
+
+  project = var.project_id
+  role    = "roles/aiplatform.user"
+  member  = "serviceAccount:${google_service_account.runtime["worker"].email}"
+}

@@ -1,0 +1,27 @@
+output "service_urls" {
+  description = "Deterministic URL of each service (push endpoints and OIDC audiences are built from these)."
+  value       = local.service_urls
+}
+
+output "service_accounts" {
+  description = "Runtime service account of each service, and the push identity and deployer."
+  value = merge(
+    { for name, sa in google_service_account.runtime : name => sa.email },
+    { push = google_service_account.push.email, deployer = google_service_account.deployer.email },
+  )
+}
+
+output "image_repository" {
+  description = "Docker repository path for cloudbuild.yaml (REGION-docker.pkg.dev/PROJECT/REPOSITORY)."
+  value       = "${google_artifact_registry_repository.images.location}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.images.repository_id}"
+}
+
+output "bigquery_dataset" {
+  description = "Analytics dataset id."
+  value       = module.bigquery.dataset_id
+}
+
+output "dead_letter_subscriptions" {
+  description = "Pull subscriptions that hold dead-lettered messages, by main topic."
+  value       = module.pubsub.dead_letter_subscriptions
+}

@@ -1,0 +1,26 @@
+# APIs the pipeline uses. disable_on_destroy = false: destroying this stack must not switch off an API other
+# things in the project may use.
+locals {
+  apis = concat([
+    "artifactregistry.googleapis.com",
+    "bigquery.googleapis.com",
+    "cloudbuild.googleapis.com",
+    "firestore.googleapis.com",
+    "iam.googleapis.com",
+    "pubsub.googleapis.com",
+    "run.googleapis.com",
+    "secretmanager.googleapis.com",
+  ], var.gemini_use_vertex ? ["aiplatform.googleapis.com"] : [])
+}
+
+resource "google_project_service" "enabled" {
+  for_each = toset(local.apis)
+
+  project            = var.project_id
+  service            = each.value
+  disable_on_destroy = false
+}
+
+data "google_project" "this" {
+  project_id = var.project_id
+}

@@ -1,0 +1,1056 @@
+/**
+ * Holds the deployment code (terraform/, cloudbuild.yaml, Dockerfile) against the code's single sources of truth.
+ *
+ * Terraform cannot be applied here, so every .tf file is parsed with @cdktf/hcl2json and the parts that matter
+ * are evaluated by a small interpreter below (variables, locals, for_each, module inputs, the few functions
+ * the modules use). Nothing is mocked: the expected values come from shared/topology, shared/analytics/tables,
+ * the services' config schemas and the secret ids the code reads.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getExpressionAst, parse } from '@cdktf/hcl2json';
+import type { TFExpressionSyntaxTree } from '@cdktf/hcl2json';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ingressConfig } from '../../services/ingress/config.js';
+import { PLATFORM_SECRETS, tiendaSecretId } from '../../services/ingress/tienda-secrets.js';
+import { workerConfig } from '../../services/worker/config.js';
+import { provisionConfig } from '../../scripts/provision-config.js';
+import {
+  ANALYTICS_PARTITION_TYPE,
+  ANALYTICS_TABLE_NAMES,
+  ANALYTICS_TABLES,
+  loadTableSchema,
+  type TableField,
+} from '../../shared/analytics/tables/index.js';
+import { DEFAULT_RETRY_SCHEDULE, commonSettings, pushConsumerSettings } from '../../shared/config/common-settings.js';
+import {
+  CONSUMERS,
+  MAIN_MAX_DELIVERY_ATTEMPTS,
+  NATIVE_RETRY_POLICY,
+  RETRY_MAX_DELIVERY_ATTEMPTS,
+  TOPIC_NAMES,
+  allTopics,
+  type ConsumerDefinition,
+} from '../../shared/topology/topology.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const TF = path.join(ROOT, 'terraform');
+const ENVIRONMENTS = ['staging', 'prod'] as const;
+const SERVICES = ['ingress', 'worker', 'notifier'] as const;
+type Service = (typeof SERVICES)[number];
+
+/** What Terraform would know at plan time; any value works, the tests only need it to be consistent. */
+const PROJECT_ID = 'lss-test';
+const PROJECT_NUMBER = '123456789012';
+const PUBSUB_SERVICE_AGENT = `serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com`;
+
+/** Every platform secret DESIGN §5 names, plus the /events HMAC key. */
+const PLATFORM_SECRET_IDS = [
+  'meta-app-secret',
+  'meta-verify-token',
+  'gemini-api-key',
+  'openai-api-key',
+  'openrouter-api-key',
+  'paypal-webhook-id',
+  'events-hmac-secret',
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Loading: every .tf file, parsed one by one (a syntax error names its file), merged per directory.
+
+type Body = Record<string, unknown>;
+interface TfJson {
+  resource?: Record<string, Record<string, Body[]>>;
+  data?: Record<string, Record<string, Body[]>>;
+  module?: Record<string, Body[]>;
+  variable?: Record<string, Body[]>;
+  output?: Record<string, Body[]>;
+  locals?: Body[];
+  terraform?: Body[];
+  provider?: Record<string, Body[]>;
+}
+
+function listFiles(dir: string, suffix: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = path.join(dir, name);
+    if (name === '.terraform') return [];
+    return statSync(p).isDirectory() ? listFiles(p, suffix) : name.endsWith(suffix) ? [p] : [];
+  });
+}
+
+const TF_FILES = existsSync(TF) ? listFiles(TF, '.tf').sort() : [];
+const rel = (p: string) => path.relative(ROOT, p);
+
+async function parseTf(file: string): Promise<TfJson> {
+  return (await parse(rel(file), readFileSync(file, 'utf8'))) as TfJson;
+}
+
+function mergeTf(into: TfJson, from: TfJson): void {
+  for (const kind of ['resource', 'data'] as const) {
+    for (const [type, byName] of Object.entries(from[kind] ?? {})) {
+      const target = ((into[kind] ??= {})[type] ??= {});
+      for (const [name, blocks] of Object.entries(byName)) (target[name] ??= []).push(...blocks);
+    }
+  }
+  for (const kind of ['module', 'variable', 'output', 'provider'] as const) {
+    for (const [name, blocks] of Object.entries(from[kind] ?? {})) ((into[kind] ??= {})[name] ??= []).push(...blocks);
+  }
+  for (const kind of ['locals', 'terraform'] as const) (into[kind] ??= []).push(...(from[kind] ?? []));
+}
+
+const perFile = new Map<string, TfJson>();
+const perDir = new Map<string, TfJson>();
+let loading: Promise<void> | undefined;
+
+/** Parses every .tf file once per test file and merges them per directory (a module or a root). */
+function loadTerraform(): Promise<void> {
+  return (loading ??= (async () => {
+    for (const file of TF_FILES) {
+      const json = await parseTf(file);
+      perFile.set(rel(file), json);
+      const dir = path.dirname(file);
+      if (!perDir.has(dir)) perDir.set(dir, {});
+      mergeTf(perDir.get(dir)!, json);
+    }
+  })());
+}
+
+function dirJson(dir: string): TfJson {
+  const json = perDir.get(path.join(TF, dir));
+  if (!json) throw new Error(`no Terraform files in terraform/${dir}`);
+  return json;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A small HCL interpreter: enough of the expression language for what the modules write.
+
+type Ast = TFExpressionSyntaxTree.ExpressionType;
+
+/** A reference to something only known after apply (a resource attribute, a data source, a module output). */
+class Ref {
+  constructor(readonly address: string) {}
+  toString(): string {
+    return this.address;
+  }
+}
+
+interface Scope {
+  /** Directory of the module (for messages). */
+  dir: string;
+  json: TfJson;
+  vars: Record<string, unknown>;
+  /** `path.root`: the environment directory Terraform runs in. */
+  pathRoot: string;
+  /** Values for references Terraform only knows at plan time (e.g. the project number). */
+  refs: Record<string, unknown>;
+  each?: { key: unknown; value: unknown };
+  bindings?: Record<string, unknown>;
+}
+
+const astCache = new Map<string, Promise<Ast | null>>();
+function ast(source: string): Promise<Ast | null> {
+  let p = astCache.get(source);
+  if (!p) astCache.set(source, (p = getExpressionAst('expr.tf', source)));
+  return p;
+}
+
+/** Index of the `}` closing an interpolation whose body starts at i (string-aware, nested). */
+function closingBrace(s: string, i: number): number {
+  let depth = 1;
+  while (i < s.length) {
+    const c = s[i];
+    if (c === '"') {
+      i = afterString(s, i + 1);
+      continue;
+    }
+    if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return i;
+    i++;
+  }
+  throw new Error(`unbalanced interpolation in ${s}`);
+}
+
+function afterString(s: string, i: number): number {
+  while (i < s.length) {
+    if (s[i] === '\\') i += 2;
+    else if (s[i] === '"') return i + 1;
+    else if (s.startsWith('${', i)) i = closingBrace(s, i + 2) + 1;
+    else i++;
+  }
+  throw new Error(`unterminated string in ${s}`);
+}
+
+/** Evaluates a string as hcl2json renders it: literal text with `${…}` interpolations. */
+async function evalString(s: string, scope: Scope): Promise<unknown> {
+  const parts: Array<{ lit: string } | { expr: string }> = [];
+  let lit = '';
+  for (let i = 0; i < s.length; ) {
+    if (s.startsWith('$${', i)) {
+      lit += '${';
+      i += 3;
+    } else if (s.startsWith('${', i)) {
+      const end = closingBrace(s, i + 2);
+      if (lit) parts.push({ lit });
+      lit = '';
+      parts.push({ expr: s.slice(i + 2, end) });
+      i = end + 1;
+    } else {
+      lit += s[i++];
+    }
+  }
+  if (lit) parts.push({ lit });
+  const only = parts[0];
+  if (parts.length === 1 && only && 'expr' in only) return evalSource(only.expr, scope);
+  const out: string[] = [];
+  for (const p of parts) out.push('lit' in p ? p.lit : String(await evalSource(p.expr, scope)));
+  return out.join('');
+}
+
+async function evalSource(source: string, scope: Scope): Promise<unknown> {
+  const node = await ast(source.trim());
+  if (!node) throw new Error(`empty expression in ${scope.dir}`);
+  return evalAst(node, scope);
+}
+
+/** Evaluates a value from the parsed JSON: strings are expressions, objects and lists recurse. */
+async function evalValue(value: unknown, scope: Scope): Promise<unknown> {
+  if (typeof value === 'string') return evalString(value, scope);
+  if (Array.isArray(value)) return Promise.all(value.map((v) => evalValue(v, scope)));
+  if (value && typeof value === 'object' && !(value instanceof Ref)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = await evalValue(v, scope);
+    return out;
+  }
+  return value;
+}
+
+function step(value: unknown, part: { type: string; segment: string } | { index: unknown }, where: string): unknown {
+  const byName = !('index' in part) && part.type === 'nameTraversal';
+  const key = 'index' in part ? part.index : byName ? part.segment : JSON.parse(part.segment);
+  if (value instanceof Ref) return new Ref(`${value.address}${byName ? `.${String(key)}` : `[${JSON.stringify(key)}]`}`);
+  if (value === null || typeof value !== 'object') throw new Error(`cannot read ${String(key)} of ${String(value)} in ${where}`);
+  const next = (value as Record<string, unknown>)[String(key)];
+  if (next === undefined) throw new Error(`no attribute ${String(key)} in ${where}`);
+  return next;
+}
+
+function localValue(name: string, scope: Scope): unknown {
+  for (const block of scope.json.locals ?? []) if (name in block) return block[name];
+  throw new Error(`local.${name} is not defined in ${scope.dir}`);
+}
+
+async function evalTraversal(parts: TFExpressionSyntaxTree.TerraformTraversalPart[], scope: Scope, where: string): Promise<unknown> {
+  const [root, first, ...rest] = parts;
+  if (!root) throw new Error(`empty traversal in ${where}`);
+  let value: unknown;
+  let remaining = rest;
+  const base = { ...scope, each: undefined };
+  switch (root.segment) {
+    case 'var':
+      if (!first || !(first.segment in scope.vars)) throw new Error(`var.${first?.segment} has no value in ${scope.dir}`);
+      value = scope.vars[first.segment];
+      break;
+    case 'local':
+      value = await evalValue(localValue(first!.segment, scope), { ...base, bindings: undefined });
+      break;
+    case 'each':
+      if (!scope.each) throw new Error(`each used outside for_each in ${where}`);
+      value = first!.segment === 'key' ? scope.each.key : scope.each.value;
+      break;
+    case 'path':
+      if (first!.segment !== 'root' && first!.segment !== 'module') throw new Error(`path.${first!.segment} unsupported`);
+      value = scope.pathRoot;
+      break;
+    default:
+      if (scope.bindings && root.segment in scope.bindings) {
+        value = scope.bindings[root.segment];
+        remaining = first ? [first, ...rest] : [];
+      } else {
+        // A resource, data source or module output: a reference, unless the test supplies its value.
+        let ref: unknown = new Ref(root.segment);
+        for (const p of first ? [first, ...rest] : []) {
+          ref = step(ref, p, where);
+          if (ref instanceof Ref && ref.address in scope.refs) ref = scope.refs[ref.address];
+        }
+        return ref;
+      }
+  }
+  for (const p of remaining) value = step(value, p, where);
+  return value;
+}
+
+/**
+ * Entries of a collection. A whole resource with for_each (`google_service_account.runtime`) iterates as its
+ * instances: key → reference to that instance.
+ */
+async function asEntries(collection: unknown, scope: Scope): Promise<Array<[unknown, unknown]>> {
+  if (collection instanceof Ref) {
+    const m = /^(\w+)\.(\w+)$/.exec(collection.address);
+    if (!m) throw new Error(`cannot iterate over ${collection.address}`);
+    const keys = (await instances(scope, m[1]!, m[2]!)).map((i) => i.key);
+    return keys.map((k) => [k, new Ref(`${collection.address}[${JSON.stringify(k)}]`)]);
+  }
+  if (Array.isArray(collection)) return collection.map((v, i) => [i, v]);
+  if (collection && typeof collection === 'object') return Object.entries(collection);
+  throw new Error(`cannot iterate over ${String(collection)}`);
+}
+
+async function evalAst(node: Ast, scope: Scope): Promise<unknown> {
+  const where = `${scope.dir}: ${node.meta?.value ?? node.type}`;
+  const kids = node.children;
+  switch (node.type) {
+    case 'literalValue': {
+      const m = node.meta;
+      if (m.type === 'number') return Number(m.value);
+      if (m.type === 'bool') return m.value === 'true';
+      if (m.type === 'string') return m.value;
+      return null;
+    }
+    case 'template':
+    case 'templateWrap': {
+      const values = await Promise.all(kids.map((k) => evalAst(k, scope)));
+      return values.length === 1 && kids[0]?.type !== 'literalValue' ? values[0] : values.map(String).join('');
+    }
+    case 'scopeTraversal':
+      return evalTraversal(node.meta.traversal, scope, where);
+    case 'relativeTraversal': {
+      let value = await evalAst(kids[0]!, scope);
+      for (const p of node.meta.traversal) value = step(value, p, where);
+      return value;
+    }
+    case 'index': {
+      const [collection, key] = await Promise.all([evalAst(kids[0]!, scope), evalAst(kids[1]!, scope)]);
+      return step(collection, { index: key }, where);
+    }
+    case 'tuple':
+      return Promise.all(kids.map((k) => evalAst(k, scope)));
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(node.meta.items)) out[k.startsWith('"') ? JSON.parse(k) : k] = await evalSource(v, scope);
+      return out;
+    }
+    case 'conditional': {
+      const cond = await evalAst(kids[0]!, scope);
+      return evalAst(kids[cond ? 1 : 2]!, scope);
+    }
+    case 'unaryOp': {
+      const v = await evalAst(kids[0]!, scope);
+      if (node.meta.operator === 'logicalNot') return !v;
+      if (node.meta.operator === 'negate') return -(v as number);
+      throw new Error(`unsupported operator ${node.meta.operator} in ${where}`);
+    }
+    case 'binaryOp': {
+      const [a, b] = await Promise.all([evalAst(kids[0]!, scope), evalAst(kids[1]!, scope)]);
+      const ops: Record<string, () => unknown> = {
+        equal: () => a === b,
+        notEqual: () => a !== b,
+        multiply: () => (a as number) * (b as number),
+        add: () => (a as number) + (b as number),
+        greaterThanOrEqual: () => (a as number) >= (b as number),
+        lessThanOrEqual: () => (a as number) <= (b as number),
+        logicalAnd: () => Boolean(a) && Boolean(b),
+        logicalOr: () => Boolean(a) || Boolean(b),
+      };
+      const op = ops[node.meta.operator];
+      if (!op) throw new Error(`unsupported operator ${node.meta.operator} in ${where}`);
+      return op();
+    }
+    case 'function': {
+      const args = await Promise.all(kids.map((k) => evalAst(k, scope)));
+      switch (node.meta.name) {
+        case 'toset':
+          return [...new Set(args[0] as unknown[])];
+        case 'merge':
+          return Object.assign({}, ...args);
+        case 'concat':
+          return (args as unknown[][]).flat();
+        case 'keys':
+          return Object.keys(args[0] as object);
+        case 'file':
+          // Terraform resolves relative paths from the directory it runs in (the environment root).
+          return readFileSync(path.resolve(scope.pathRoot, String(args[0])), 'utf8');
+        default:
+          throw new Error(`unsupported function ${node.meta.name} in ${where}`);
+      }
+    }
+    case 'for': {
+      const m = node.meta;
+      const collection = await evalSource(m.collectionExpression, scope);
+      const grouped: Array<[unknown, unknown]> = [];
+      for (const [k, v] of await asEntries(collection, scope)) {
+        const inner = { ...scope, bindings: { ...scope.bindings, ...(m.keyVar ? { [m.keyVar]: k } : {}), [m.valVar]: v } };
+        if (m.conditionalExpression && !(await evalSource(m.conditionalExpression, inner))) continue;
+        grouped.push([m.keyExpression ? await evalSource(m.keyExpression, inner) : null, await evalSource(m.valueExpression, inner)]);
+      }
+      return m.openRangeValue === '{' ? Object.fromEntries(grouped.map(([k, v]) => [String(k), v])) : grouped.map(([, v]) => v);
+    }
+    default:
+      throw new Error(`unsupported expression ${node.type} in ${where}`);
+  }
+}
+
+function variableDefaults(json: TfJson): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, [block]] of Object.entries(json.variable ?? {})) if (block && 'default' in block) out[name] = block.default;
+  return out;
+}
+
+const META_ARGUMENTS = new Set(['source', 'depends_on', 'providers', 'for_each', 'count', 'lifecycle', 'provider', 'dynamic']);
+
+/** Evaluates a module call's arguments in the caller's scope and returns the callee's scope. */
+async function moduleScope(caller: Scope, name: string): Promise<Scope> {
+  const call = caller.json.module?.[name]?.[0];
+  if (!call) throw new Error(`module "${name}" is not called in ${caller.dir}`);
+  const dir = path.normalize(path.join(caller.dir, String(call.source)));
+  const inputs: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(call)) if (!META_ARGUMENTS.has(k)) inputs[k] = await evalValue(v, caller);
+  const json = dirJson(dir);
+  return { dir, json, vars: { ...variableDefaults(json), ...inputs }, pathRoot: caller.pathRoot, refs: caller.refs };
+}
+
+async function envScope(env: string): Promise<Scope> {
+  const dir = `environments/${env}`;
+  const json = dirJson(dir);
+  return {
+    dir,
+    json,
+    vars: { ...variableDefaults(json), project_id: PROJECT_ID, initial_image: 'registry.example/app:bootstrap' },
+    pathRoot: path.join(TF, dir),
+    refs: { 'data.google_project.this.number': PROJECT_NUMBER },
+  };
+}
+
+async function appScope(env: string): Promise<Scope> {
+  return moduleScope(await envScope(env), 'livestreamsell');
+}
+
+interface Instance {
+  key: unknown;
+  body: Record<string, unknown>;
+}
+
+/** The instances a resource declares (for_each expanded), with their arguments evaluated. */
+async function instances(scope: Scope, type: string, name: string): Promise<Instance[]> {
+  const block = scope.json.resource?.[type]?.[name]?.[0];
+  if (!block) throw new Error(`no resource ${type}.${name} in ${scope.dir}`);
+  let each: Array<{ key: unknown; value: unknown } | undefined> = [undefined];
+  if ('for_each' in block) {
+    const collection = await evalValue(block.for_each, scope);
+    each = Array.isArray(collection)
+      ? collection.map((v) => ({ key: v, value: v }))
+      : (await asEntries(collection, scope)).map(([key, value]) => ({ key, value }));
+  } else if ('count' in block) {
+    each = Array.from({ length: Number(await evalValue(block.count, scope)) }, () => undefined);
+  }
+  const out: Instance[] = [];
+  for (const e of each) {
+    const inner = { ...scope, each: e };
+    const body: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(block)) if (!META_ARGUMENTS.has(k)) body[k] = await evalValue(v, inner);
+    out.push({ key: e?.key ?? null, body });
+  }
+  return out;
+}
+
+/** First element of a nested block (hcl2json renders blocks as lists). */
+function blockOf(body: Record<string, unknown>, name: string): Record<string, unknown> {
+  const b = (body[name] as Record<string, unknown>[] | undefined)?.[0];
+  if (!b) throw new Error(`no ${name} block`);
+  return b;
+}
+
+/** `google_pubsub_topic.main["x"].id` → the `name` argument of that instance. */
+async function nameOf(scope: Scope, ref: unknown): Promise<string> {
+  const m = ref instanceof Ref ? /^(\w+)\.(\w+)\["([^"]+)"\]\.(id|name)$/.exec(ref.address) : null;
+  if (!m) throw new Error(`expected a reference to a keyed resource, got ${String(ref)}`);
+  const inst = (await instances(scope, m[1]!, m[2]!)).find((i) => i.key === m[3]);
+  if (!inst) throw new Error(`${m[1]}.${m[2]} has no instance "${m[3]}"`);
+  return String(inst.body.name);
+}
+
+function allResources(): Array<{ file: string; type: string; name: string; body: Body }> {
+  const out: Array<{ file: string; type: string; name: string; body: Body }> = [];
+  for (const [file, json] of perFile)
+    for (const [type, byName] of Object.entries(json.resource ?? {}))
+      for (const [name, blocks] of Object.entries(byName)) for (const body of blocks) out.push({ file, type, name, body });
+  return out;
+}
+
+function deepKeys(value: unknown, out: string[] = []): string[] {
+  if (Array.isArray(value)) value.forEach((v) => deepKeys(v, out));
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) {
+      out.push(k);
+      deepKeys(v, out);
+    }
+  return out;
+}
+
+// What `npm run provision` creates for a consumer (shared/topology/provision-topology.ts), written the same way.
+const provisionedEndpoint = (c: ConsumerDefinition, base: string) => new URL(c.path, base).toString();
+const provisionedAudience = (base: string) => new URL(base).origin;
+
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('terraform files parse', () => {
+  it('finds the modules and environment roots', () => {
+    const dirs = new Set(TF_FILES.map((f) => path.relative(TF, path.dirname(f))));
+    for (const d of ['pubsub', 'cloud-run-service', 'bigquery', 'secrets', 'firestore', 'livestreamsell']) expect(dirs).toContain(`modules/${d}`);
+    for (const env of ENVIRONMENTS) expect(dirs).toContain(`environments/${env}`);
+  });
+
+  it.each(TF_FILES.map(rel))('%s is valid HCL', async (file) => {
+    // hcl2json's error message carries the file name and position: "parse config: [terraform/x.tf:3,1-2: …]".
+    await expect(parseTf(path.join(ROOT, file))).resolves.toBeTypeOf('object');
+  });
+});
+
+describe('terraform', () => {
+  beforeAll(loadTerraform);
+
+  describe('layout and conventions (house style 12)', () => {
+    it('every module and environment splits main / variables / outputs', () => {
+      for (const dir of perDir.keys()) for (const f of ['main.tf', 'variables.tf', 'outputs.tf']) expect(existsSync(path.join(dir, f)), `${rel(dir)}/${f}`).toBe(true);
+    });
+
+    it('every variable has a type and a description', () => {
+      const missing: string[] = [];
+      for (const [file, json] of perFile)
+        for (const [name, [block]] of Object.entries(json.variable ?? {})) {
+          if (!block?.type) missing.push(`${file}: variable "${name}" has no type`);
+          if (typeof block?.description !== 'string' || !block.description.trim()) missing.push(`${file}: variable "${name}" has no description`);
+        }
+      expect(missing).toEqual([]);
+    });
+
+    it('pins the Google provider in every module and root', () => {
+      for (const [dir, json] of perDir) {
+        const google = (json.terraform ?? []).flatMap((t) => (t.required_providers as Body[] | undefined) ?? []).find((p) => 'google' in p)?.google as Body | undefined;
+        expect(google?.source, rel(dir)).toBe('hashicorp/google');
+        expect(String(google?.version), rel(dir)).toMatch(/^~>\s*\d+\.\d+/);
+      }
+    });
+
+    it.each(ENVIRONMENTS)('environments/%s is a thin root: GCS backend, provider, one module call, no resources', (env) => {
+      const json = dirJson(`environments/${env}`);
+      const backend = (json.terraform ?? []).map((t) => t.backend as Record<string, Body[]> | undefined).find(Boolean);
+      expect(Object.keys(backend ?? {})).toEqual(['gcs']);
+      expect(backend!.gcs![0]!.prefix).toBe(`livestreamsell/${env}`);
+      expect(Object.keys(json.provider ?? {})).toEqual(['google']);
+      expect(Object.keys(json.module ?? {})).toEqual(['livestreamsell']);
+      expect(json.module!.livestreamsell![0]!.source).toBe('../../modules/livestreamsell');
+      expect(json.resource ?? {}).toEqual({});
+    });
+
+    it('keeps IAM grants in iam.tf (or deploy.tf for the deployer)', () => {
+      const misplaced = allResources()
+        .filter((r) => /_iam_member$/.test(r.type))
+        .filter((r) => !/\/(iam|deploy)\.tf$/.test(r.file))
+        .map((r) => `${r.file}: ${r.type}.${r.name}`);
+      expect(misplaced).toEqual([]);
+    });
+  });
+
+  describe('pubsub module = shared/topology/topology.ts', () => {
+    let pubsub: Scope;
+    beforeAll(async () => {
+      pubsub = await moduleScope(await appScope('staging'), 'pubsub');
+    });
+
+    it('declares the four main topics with their exact names', async () => {
+      expect(await evalValue(localValue('main_topics', pubsub), pubsub)).toEqual(Object.values(TOPIC_NAMES));
+    });
+
+    it('has one consumer entry per CONSUMERS item, equal field by field', async () => {
+      const consumers = (await evalValue(localValue('consumers', pubsub), pubsub)) as Record<string, Record<string, unknown>>;
+      expect(Object.keys(consumers).sort()).toEqual(CONSUMERS.map((c) => c.topic).sort());
+      for (const c of CONSUMERS) {
+        expect(consumers[c.topic], c.topic).toEqual({
+          service: c.service,
+          path: c.path,
+          subscription: c.subscription,
+          retry_topic: c.retryTopic,
+          retry_subscription: c.retrySubscription,
+          dead_letter_topic: c.deadLetterTopic,
+          dead_letter_subscription: c.deadLetterSubscription,
+          priority: c.priority,
+          ack_deadline_seconds: c.ackDeadlineSeconds,
+        });
+      }
+    });
+
+    it('uses the native retry policy and delivery attempts of the code', async () => {
+      expect(await evalValue(localValue('native_retry_policy', pubsub), pubsub)).toEqual({
+        minimum_backoff_seconds: NATIVE_RETRY_POLICY.minimumBackoffSeconds,
+        maximum_backoff_seconds: NATIVE_RETRY_POLICY.maximumBackoffSeconds,
+      });
+      expect(await evalValue(localValue('main_max_delivery_attempts', pubsub), pubsub)).toBe(MAIN_MAX_DELIVERY_ATTEMPTS);
+      expect(await evalValue(localValue('retry_max_delivery_attempts', pubsub), pubsub)).toBe(RETRY_MAX_DELIVERY_ATTEMPTS);
+    });
+
+    it('creates exactly the topics allTopics() lists', async () => {
+      const names = [];
+      for (const r of ['main', 'retry', 'dead_letter']) names.push(...(await instances(pubsub, 'google_pubsub_topic', r)).map((i) => i.body.name));
+      expect(names.sort()).toEqual(allTopics().sort());
+    });
+
+    it('creates the push subscriptions provision-topology.ts creates: endpoint, OIDC, ack deadline, retry and dead-letter policy', async () => {
+      const serviceUrls = pubsub.vars.service_urls as Record<string, string>;
+      const main = await instances(pubsub, 'google_pubsub_subscription', 'main');
+      const retry = await instances(pubsub, 'google_pubsub_subscription', 'retry');
+      expect(main).toHaveLength(CONSUMERS.length);
+      expect(retry).toHaveLength(CONSUMERS.length);
+      for (const c of CONSUMERS) {
+        const base = serviceUrls[c.service]!;
+        for (const [inst, name, topic, attempts] of [
+          [main.find((i) => i.key === c.topic), c.subscription, c.topic, MAIN_MAX_DELIVERY_ATTEMPTS],
+          [retry.find((i) => i.key === c.topic), c.retrySubscription, c.retryTopic, RETRY_MAX_DELIVERY_ATTEMPTS],
+        ] as const) {
+          expect(inst, name).toBeDefined();
+          const sub = inst!.body;
+          expect(sub.name).toBe(name);
+          expect(await nameOf(pubsub, sub.topic)).toBe(topic);
+          expect(sub.ack_deadline_seconds).toBe(c.ackDeadlineSeconds);
+          const push = blockOf(sub, 'push_config');
+          expect(push.push_endpoint).toBe(provisionedEndpoint(c, base));
+          expect(blockOf(push, 'oidc_token')).toEqual({
+            service_account_email: pubsub.vars.push_service_account_email,
+            audience: provisionedAudience(base),
+          });
+          expect(blockOf(sub, 'retry_policy')).toEqual({
+            minimum_backoff: `${NATIVE_RETRY_POLICY.minimumBackoffSeconds}s`,
+            maximum_backoff: `${NATIVE_RETRY_POLICY.maximumBackoffSeconds}s`,
+          });
+          const dlp = blockOf(sub, 'dead_letter_policy');
+          expect(await nameOf(pubsub, dlp.dead_letter_topic)).toBe(c.deadLetterTopic);
+          expect(dlp.max_delivery_attempts).toBe(attempts);
+          expect(blockOf(sub, 'expiration_policy').ttl).toBe('');
+        }
+      }
+    });
+
+    it('puts a pull hold subscription on every dead-letter topic', async () => {
+      const holds = await instances(pubsub, 'google_pubsub_subscription', 'dead_letter_hold');
+      const dlqTopics = (await instances(pubsub, 'google_pubsub_topic', 'dead_letter')).map((i) => i.body.name);
+      expect(dlqTopics.sort()).toEqual(CONSUMERS.map((c) => c.deadLetterTopic).sort());
+      for (const c of CONSUMERS) {
+        const hold = holds.find((h) => h.body.name === c.deadLetterSubscription);
+        expect(hold, c.deadLetterSubscription).toBeDefined();
+        expect(await nameOf(pubsub, hold!.body.topic)).toBe(c.deadLetterTopic);
+        expect(hold!.body.push_config).toBeUndefined();
+        expect(hold!.body.message_retention_duration).toBe(`${7 * 24 * 3600}s`);
+      }
+    });
+
+    it('lets the Pub/Sub service agent publish to every dead-letter topic and ack on every source subscription', async () => {
+      const publishers = await instances(pubsub, 'google_pubsub_topic_iam_member', 'service_agent_dead_letter_publisher');
+      const granted = await Promise.all(publishers.map(async (p) => [await nameOf(pubsub, p.body.topic), p.body.role, p.body.member]));
+      expect(granted.sort()).toEqual(CONSUMERS.map((c) => [c.deadLetterTopic, 'roles/pubsub.publisher', PUBSUB_SERVICE_AGENT]).sort());
+
+      const subscribers = [
+        ...(await instances(pubsub, 'google_pubsub_subscription_iam_member', 'service_agent_main_subscriber')),
+        ...(await instances(pubsub, 'google_pubsub_subscription_iam_member', 'service_agent_retry_subscriber')),
+      ];
+      const subs = await Promise.all(subscribers.map(async (s) => [await nameOf(pubsub, s.body.subscription), s.body.role, s.body.member]));
+      expect(subs.sort()).toEqual(
+        CONSUMERS.flatMap((c) => [c.subscription, c.retrySubscription]).map((s) => [s, 'roles/pubsub.subscriber', PUBSUB_SERVICE_AGENT]).sort(),
+      );
+    });
+
+    it('lets each consumer service publish to its own retry and dead-letter topics only', async () => {
+      const accounts = pubsub.vars.service_account_emails as Record<string, unknown>;
+      for (const [resource, field] of [
+        ['consumer_retry_publisher', 'retryTopic'],
+        ['consumer_dead_letter_publisher', 'deadLetterTopic'],
+      ] as const) {
+        const grants = await instances(pubsub, 'google_pubsub_topic_iam_member', resource);
+        const got = await Promise.all(grants.map(async (g) => [await nameOf(pubsub, g.body.topic), g.body.member]));
+        expect(got.sort()).toEqual(CONSUMERS.map((c) => [c[field], `serviceAccount:${String(accounts[c.service])}`]).sort());
+      }
+    });
+  });
+
+  describe('Cloud Run services', () => {
+    let app: Scope;
+    beforeAll(async () => {
+      app = await appScope('staging');
+    });
+
+    async function service(name: Service): Promise<Scope> {
+      return moduleScope(app, name);
+    }
+
+    it('runs one image with three entrypoints, each an existing main module', async () => {
+      for (const name of SERVICES) {
+        const svc = await service(name);
+        expect(svc.vars.name).toBe(name);
+        expect(svc.vars.image).toBe(app.vars.initial_image);
+        expect(svc.vars.args).toEqual([`dist/services/${name}/main.js`]);
+      }
+      // The built file comes from services/<name>/main.ts (tsconfig.build.json: rootDir ".", outDir "dist").
+      for (const name of ['ingress', 'worker'] as const) expect(existsSync(path.join(ROOT, `services/${name}/main.ts`)), name).toBe(true);
+    });
+
+
+    it('gives every service its own service account', async () => {
+      const accounts = await Promise.all(SERVICES.map(async (s) => String((await service(s)).vars.service_account_email)));
+      expect(new Set(accounts).size).toBe(SERVICES.length);
+      const runtime = await instances(app, 'google_service_account', 'runtime');
+      expect(runtime.map((r) => r.key).sort()).toEqual([...SERVICES].sort());
+    });
+
+    it('ingress is public; worker and notifier are invoked only by the push service account', async () => {
+      const ingress = await service('ingress');
+      expect(ingress.vars.public).toBe(true);
+      expect(ingress.vars.invoker_members).toEqual([]);
+      const pushMember = `serviceAccount:${String(new Ref('google_service_account.push.email'))}`;
+      for (const name of ['worker', 'notifier'] as const) {
+        const svc = await service(name);
+        expect(svc.vars.public, name).toBe(false);
+        expect(svc.vars.invoker_members, name).toEqual([pushMember]);
+      }
+      expect((await moduleScope(app, 'pubsub')).vars.push_service_account_email).toEqual(new Ref('google_service_account.push.email'));
+    });
+
+    it('lets each service answer within its subscriptions ack deadlines', async () => {
+      for (const name of ['worker', 'notifier'] as const) {
+        const longest = Math.max(...CONSUMERS.filter((c) => c.service === name).map((c) => c.ackDeadlineSeconds));
+        expect((await service(name)).vars.timeout_seconds as number, name).toBeGreaterThanOrEqual(longest);
+      }
+    });
+
+    it.each(ENVIRONMENTS)('%s keeps at least one warm worker for the high-priority incoming_comments path', async (env) => {
+      const high = CONSUMERS.filter((c) => c.priority === 'high');
+      expect(high.map((c) => c.service)).toEqual(['worker']);
+      const worker = await moduleScope(await appScope(env), 'worker');
+      expect(worker.vars.min_instances as number).toBeGreaterThanOrEqual(1);
+    });
+
+    it('sets the push auth audience to the URL the subscriptions push to and sign for', async () => {
+      const pubsubUrls = (await moduleScope(app, 'pubsub')).vars.service_urls as Record<string, string>;
+      for (const name of ['worker', 'notifier'] as const) {
+        const env = (await service(name)).vars.env as Record<string, unknown>;
+        expect(env.PUSH_AUTH_AUDIENCE).toBe(`https://${name}-${PROJECT_NUMBER}.${app.vars.region}.run.app`);
+        expect(env.PUSH_AUTH_AUDIENCE).toBe(pubsubUrls[name]);
+        expect(env.PUSH_AUTH_ENABLED).toBe('true');
+        expect(env.PUSH_AUTH_SERVICE_ACCOUNTS).toEqual(new Ref('google_service_account.push.email'));
+        expect(env.RETRY_SCHEDULE).toBe(DEFAULT_RETRY_SCHEDULE);
+      }
+    });
+
+    it.each(ENVIRONMENTS)('%s: each service env is accepted by that service config schema', async (env) => {
+      const scope = await appScope(env);
+      const configs = { ingress: ingressConfig, worker: workerConfig } as const;
+      for (const name of SERVICES) {
+        const vars = Object.fromEntries(
+          Object.entries((await moduleScope(scope, name)).vars.env as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
+        );
+        expect(vars.GOOGLE_CLOUD_PROJECT).toBe(PROJECT_ID);
+        expect(vars.SECRETS_SOURCE).toBe('secret-manager');
+        if (name === 'notifier') {
+          // No notifier config schema yet: hold its env to the settings every push consumer has, plus the two it
+          // is documented to read (Graph API base URL, analytics dataset).
+          const known = [...Object.values(commonSettings), ...Object.values(pushConsumerSettings)].map((s) => s.env);
+          expect(Object.keys(vars).filter((k) => !known.includes(k)).sort()).toEqual(['BIGQUERY_DATASET', 'META_GRAPH_URL']);
+          continue;
+        }
+        const config = configs[name];
+        const known = Object.values(config.specs).map((s) => s.env);
+        expect(Object.keys(vars).filter((k) => !known.includes(k)), `${name}: env vars its config does not declare`).toEqual([]);
+        expect(() => config.load(vars), name).not.toThrow();
+      }
+    });
+
+    it('passes the analytics dataset to the writers, defaulting to what the worker expects', async () => {
+      expect(app.vars.bigquery_dataset_id).toBe(workerConfig.load({ GOOGLE_CLOUD_PROJECT: PROJECT_ID }).bigqueryDataset);
+      for (const name of ['worker', 'notifier'] as const) {
+        expect(((await service(name)).vars.env as Record<string, unknown>).BIGQUERY_DATASET).toEqual(new Ref('module.bigquery.dataset_id'));
+      }
+    });
+  });
+
+  describe('bigquery module = shared/analytics/tables', () => {
+    it('declares the same tables with the same partitioning and clustering', async () => {
+      const bq = await moduleScope(await appScope('staging'), 'bigquery');
+      const tables = (await evalValue(localValue('tables', bq), bq)) as Record<string, Record<string, unknown>>;
+      expect(Object.keys(tables).sort()).toEqual([...ANALYTICS_TABLE_NAMES].sort());
+      for (const name of ANALYTICS_TABLE_NAMES) {
+        const cfg = ANALYTICS_TABLES[name];
+        expect(tables[name], name).toEqual({ schema_file: cfg.schemaFile, partition_field: cfg.partitionField, clustering: cfg.clustering });
+      }
+      expect(await evalValue(localValue('partition_type', bq), bq)).toBe(ANALYTICS_PARTITION_TYPE);
+    });
+
+    it.each(ENVIRONMENTS)('%s: every table reads its schema from the code JSON file and is partitioned by DAY on a TIMESTAMP', async (env) => {
+      const bq = await moduleScope(await appScope(env), 'bigquery');
+      const resolved = path.resolve(path.join(TF, `environments/${env}`), String(bq.vars.schemas_dir));
+      expect(resolved).toBe(path.join(ROOT, 'shared/analytics/tables'));
+      const tables = await instances(bq, 'google_bigquery_table', 'tables');
+      expect(tables.map((t) => t.body.table_id).sort()).toEqual([...ANALYTICS_TABLE_NAMES].sort());
+      for (const name of ANALYTICS_TABLE_NAMES) {
+        const t = tables.find((x) => x.key === name)!.body;
+        const schema = JSON.parse(String(t.schema)) as TableField[];
+        expect(schema, name).toEqual(loadTableSchema(name));
+        const partition = blockOf(t, 'time_partitioning');
+        expect(partition.type).toBe('DAY');
+        expect(partition.field).toBe(ANALYTICS_TABLES[name].partitionField);
+        expect(schema.find((f) => f.name === partition.field)?.type, `${name}.${String(partition.field)}`).toBe('TIMESTAMP');
+        expect(t.clustering).toEqual(ANALYTICS_TABLES[name].clustering);
+        for (const col of ANALYTICS_TABLES[name].clustering) expect(schema.some((f) => f.name === col), `${name}.${col}`).toBe(true);
+      }
+    });
+  });
+
+  describe('secrets', () => {
+    /** Secret ids the code asks for by literal (`secrets.get('x')`, `getOptional('x')`, `refresh('x')`). */
+    function secretIdsReadByCode(): string[] {
+      const ids = new Set<string>(Object.values(PLATFORM_SECRETS));
+      for (const file of [...listFiles(path.join(ROOT, 'services'), '.ts'), ...listFiles(path.join(ROOT, 'shared'), '.ts')]) {
+        for (const m of readFileSync(file, 'utf8').matchAll(/secrets\.(?:get|getOptional|refresh)\(\s*'([A-Za-z0-9_-]+)'/g)) ids.add(m[1]!);
+      }
+      return [...ids];
+    }
+
+    it('declares a Secret Manager secret for every platform secret the code reads', async () => {
+      const secrets = await moduleScope(await appScope('staging'), 'secrets');
+      const declared = Object.keys(secrets.vars.secrets as object);
+      const created = (await instances(secrets, 'google_secret_manager_secret', 'this')).map((s) => s.body.secret_id);
+      expect(created.sort()).toEqual(declared.sort());
+      for (const id of [...PLATFORM_SECRET_IDS, ...secretIdsReadByCode()]) expect(declared, id).toContain(id);
+      // Each is readable by at least one service, through a grant on that secret.
+      for (const [id, readers] of Object.entries(secrets.vars.secrets as Record<string, unknown[]>)) expect(readers.length, id).toBeGreaterThan(0);
+    });
+
+    it('commits no secret value: no secret versions, no secret_data anywhere', () => {
+      expect(allResources().filter((r) => r.type === 'google_secret_manager_secret_version')).toEqual([]);
+      for (const [file, json] of perFile) expect(deepKeys(json).filter((k) => /secret_data|payload/i.test(k)), file).toEqual([]);
+    });
+
+    it('lets the services read per-tienda secrets only through a tienda- prefix condition', async () => {
+      const app = await appScope('staging');
+      const block = app.json.resource!.google_project_iam_member!.runtime_tienda_secret_accessor![0]!;
+      expect(block.role).toBe('roles/secretmanager.secretAccessor');
+      expect(String(block.for_each)).toBe('${google_service_account.runtime}');
+      const condition = (block.condition as Body[])[0]!;
+      const expression = String(await evalValue(condition.expression, app));
+      const prefix = `projects/${PROJECT_NUMBER}/secrets/tienda-`;
+      expect(expression).toBe(`resource.name.startsWith("${prefix}")`);
+      expect(`projects/${PROJECT_NUMBER}/secrets/${tiendaSecretId('t1', 'page-token')}`.startsWith(prefix)).toBe(true);
+    });
+  });
+
+  describe('firestore', () => {
+    it('expires idempotency keys with a TTL policy on expires_at', async () => {
+      const fs = await moduleScope(await appScope('staging'), 'firestore');
+      const [ttl] = await instances(fs, 'google_firestore_field', 'idempotency_keys_ttl');
+      expect(ttl!.body.collection).toBe('idempotency_keys');
+      expect(ttl!.body.field).toBe('expires_at');
+      expect(ttl!.body.ttl_config).toEqual([{}]);
+      // The store writes exactly that field on exactly that collection.
+      const store = readFileSync(path.join(ROOT, 'shared/idempotency/idempotency-store.ts'), 'utf8');
+      expect(store).toContain("?? 'idempotency_keys'");
+      expect(store).toMatch(/expires_at: Timestamp\./);
+    });
+  });
+
+  describe('IAM stays narrow (house style 13)', () => {
+    it('uses only additive _member resources, never _binding or _policy', () => {
+      const authoritative = allResources().filter((r) => /_iam_(binding|policy)$/.test(r.type)).map((r) => `${r.file}: ${r.type}.${r.name}`);
+      expect(authoritative).toEqual([]);
+    });
+
+    it('grants no project-wide invoker, owner, editor or unconditioned secret access', () => {
+      const projectGrants = allResources().filter((r) => r.type === 'google_project_iam_member');
+      expect(projectGrants.length).toBeGreaterThan(0);
+      for (const g of projectGrants) {
+        const where = `${g.file}: ${g.name}`;
+        expect(['roles/run.invoker', 'roles/owner', 'roles/editor', 'roles/run.admin'], where).not.toContain(g.body.role);
+        if (g.body.role === 'roles/secretmanager.secretAccessor') expect(g.body.condition, where).toBeDefined();
+      }
+    });
+
+    it('grants run.invoker only on single services, and allUsers only on the public one', () => {
+      const invokers = allResources().filter((r) => r.body.role === 'roles/run.invoker');
+      for (const r of invokers) expect(r.type, `${r.file}: ${r.name}`).toBe('google_cloud_run_v2_service_iam_member');
+      const allUsers = invokers.filter((r) => r.body.member === 'allUsers');
+      expect(allUsers.map((r) => [r.name, r.body.count])).toEqual([['public_invoker', '${var.public ? 1 : 0}']]);
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// cloudbuild.yaml: read line by line (no YAML library; the file is kept flat for this).
+
+interface BuildStep {
+  id: string;
+  lines: string[];
+}
+
+function readCloudBuild(): { steps: BuildStep[]; substitutions: Record<string, string>; text: string; topLevel: string[] } {
+  const text = readFileSync(path.join(ROOT, 'cloudbuild.yaml'), 'utf8');
+  const lines = text.split('\n');
+  const topLevel: string[] = [];
+  const sections: Record<string, string[]> = {};
+  let current: string | null = null;
+  for (const line of lines) {
+    if (/^\s*#/.test(line) || !line.trim()) {
+      if (current) sections[current]!.push(line);
+      continue;
+    }
+    const top = /^([A-Za-z_]+):/.exec(line);
+    if (top) {
+      current = top[1]!;
+      topLevel.push(current);
+      sections[current] = [];
+    } else if (current) {
+      sections[current]!.push(line);
+    }
+  }
+  const substitutions: Record<string, string> = {};
+  for (const line of sections.substitutions ?? []) {
+    const m = /^ {2}(_[A-Z0-9_]+):\s*(.*)$/.exec(line);
+    if (m) substitutions[m[1]!] = m[2]!.trim();
+  }
+  const steps: BuildStep[] = [];
+  for (const line of sections.steps ?? []) {
+    if (/^ {2}- /.test(line)) {
+      const m = /^ {2}- id: ([a-z0-9-]+)\s*$/.exec(line);
+      if (!m) throw new Error(`cloudbuild.yaml: a step must start with "  - id: <id>", got: ${line}`);
+      steps.push({ id: m[1]!, lines: [] });
+    } else if (/^\s*#/.test(line) || !line.trim()) {
+      continue;
+    } else {
+      if (!steps.length) throw new Error(`cloudbuild.yaml: content before the first step: ${line}`);
+      if (!/^ {4}/.test(line)) throw new Error(`cloudbuild.yaml: step content must be indented 4+ spaces: ${line}`);
+      steps.at(-1)!.lines.push(line);
+    }
+  }
+  return { steps, substitutions, text, topLevel };
+}
+
+describe('cloudbuild.yaml (house style 14)', () => {
+  const build = readCloudBuild();
+  const stepText = (id: string) => build.steps.find((s) => s.id === id)?.lines.join('\n') ?? '';
+
+  it('gives every step a unique id and an image', () => {
+    expect(build.steps.length).toBeGreaterThan(0);
+    expect(new Set(build.steps.map((s) => s.id)).size).toBe(build.steps.length);
+    for (const s of build.steps) expect(s.lines.some((l) => /^ {4}name: \S+/.test(l)), s.id).toBe(true);
+  });
+
+  it('runs the stages in order: typecheck → tests → build → push → deploy → provision → smoke → traffic', () => {
+    const order = [
+      'install',
+      'typecheck',
+      'test',
+      'docker-build',
+      'docker-push',
+      'deploy-worker',
+      'deploy-notifier',
+      'deploy-ingress',
+      'provision-topology',
+      'smoke-test',
+      'shift-traffic',
+    ];
+    const ids = build.steps.map((s) => s.id);
+    expect(ids.filter((id) => order.includes(id))).toEqual(order);
+    // No waitFor: each step waits for all the previous ones, so the file order is the execution order.
+    expect(build.text).not.toMatch(/waitFor/);
+  });
+
+  it('declares a default for every user substitution it uses', () => {
+    const used = new Set([...build.text.matchAll(/\$\{?(_[A-Z0-9_]+)/g)].map((m) => m[1]!));
+    for (const name of used) expect(build.substitutions[name], name).toBeTruthy();
+  });
+
+  it('tags the image with $SHORT_SHA and deploys that image to every service with no traffic and a tag', () => {
+    const image = '${_REGION}-docker.pkg.dev/${PROJECT_ID}/${_REPOSITORY}/${_IMAGE_NAME}:${SHORT_SHA}';
+    expect(stepText('docker-build')).toContain(`--tag=${image}`);
+    expect(stepText('docker-push')).toContain(image);
+    for (const svc of SERVICES) {
+      const text = stepText(`deploy-${svc}`);
+      expect(text, svc).toContain(`      - ${svc}\n`);
+      expect(text, svc).toContain(`--image=${image}`);
+      expect(text, svc).toContain('--no-traffic');
+      expect(text, svc).toContain('--tag=sha-${SHORT_SHA}');
+    }
+    expect(stepText('shift-traffic')).toContain('--to-tags=sha-${SHORT_SHA}=100');
+  });
+
+  it('runs the emulator tests in an image with the Cloud SDK emulators', () => {
+    expect(build.substitutions._EMULATORS_IMAGE).toMatch(/google-cloud-cli:.*emulators/);
+    expect(stepText('test')).toMatch(/name: \$\{_EMULATORS_IMAGE\}/);
+    expect(stepText('test')).toContain('npm test');
+  });
+
+  it('provisions the topology with the same URLs and push account Terraform uses', async () => {
+    const text = stepText('provision-topology');
+    expect(text).toMatch(/- run\n\s+- provision/);
+    // Resolve the step's env the way Cloud Build would, then read it with the script's own config schema.
+    const builtins: Record<string, string> = { PROJECT_ID, PROJECT_NUMBER, SHORT_SHA: 'abc1234' };
+    const resolve = (v: string) => v.replace(/\$\{(\w+)\}/g, (_, n: string) => build.substitutions[n] ?? builtins[n] ?? `<unset ${n}>`);
+    const env = Object.fromEntries([...text.matchAll(/^ {6}- ([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, resolve(m[2]!)]));
+    const config = provisionConfig.load(env);
+    expect(config.projectId).toBe(PROJECT_ID);
+
+    // Terraform: same push account, same repository, same region, and the subscriptions it declares push to the
+    // very endpoints `npm run provision` would set with these URLs.
+    await loadTerraform();
+    const app = await appScope('staging');
+    expect(app.vars.region).toBe(build.substitutions._REGION);
+    expect(app.vars.artifact_repository).toBe(build.substitutions._REPOSITORY);
+    const [push] = await instances(app, 'google_service_account', 'push');
+    expect(config.pushServiceAccount).toBe(`${String(push!.body.account_id)}@${PROJECT_ID}.iam.gserviceaccount.com`);
+    const pubsub = await moduleScope(app, 'pubsub');
+    const urls = { worker: config.workerUrl, notifier: config.notifierUrl };
+    const subs = await instances(pubsub, 'google_pubsub_subscription', 'main');
+    for (const c of CONSUMERS) {
+      const push = blockOf(subs.find((i) => i.key === c.topic)!.body, 'push_config');
+      expect(push.push_endpoint, c.subscription).toBe(provisionedEndpoint(c, urls[c.service]));
+      expect(blockOf(push, 'oidc_token').audience, c.subscription).toBe(provisionedAudience(urls[c.service]));
+    }
+  });
+
+  it('smoke-tests /healthz on the tagged ingress URL before shifting traffic', () => {
+    expect(stepText('smoke-test')).toContain('https://sha-${SHORT_SHA}---ingress-${PROJECT_NUMBER}.${_REGION}.run.app/healthz');
+  });
+
+  it('logs to Cloud Logging (required with a user-specified build service account)', () => {
+    expect(build.text).toMatch(/^options:\n(?: {2}.*\n)*? {2}logging: CLOUD_LOGGING_ONLY$/m);
+  });
+});
+
+describe('Dockerfile', () => {
+  const text = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  const instructions = text
+    .split('\n')
+    .filter((l) => l.trim() && !l.trim().startsWith('#'))
+    .map((l) => l.trim());
+
+  it('is multi-stage on a current Node LTS slim image', () => {
+    const froms = instructions.filter((l) => /^FROM /i.test(l));
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    expect(text).toMatch(/^ARG NODE_VERSION=(22|24)$/m);
+    for (const f of froms) expect(f).toMatch(/^FROM node:\$\{NODE_VERSION\}-slim AS \w+$/);
+  });
+
+  it('installs with npm ci, builds, and drops dev dependencies', () => {
+    expect(text).toMatch(/RUN npm ci\b/);
+    expect(text).toMatch(/npm run build/);
+    expect(text).toMatch(/npm prune --omit=dev/);
+  });
+
+  it('runs node as PID 1 as a non-root user, defaulting to the ingress', () => {
+    const last = (re: RegExp) => instructions.filter((l) => re.test(l)).at(-1);
+    expect(last(/^ENTRYPOINT /)).toBe('ENTRYPOINT ["node"]');
+    expect(last(/^CMD /)).toBe('CMD ["dist/services/ingress/main.js"]');
+    expect(last(/^USER /)).toMatch(/^USER (?!root\b|0\b)\S+$/);
+    expect(text).not.toMatch(/^(CMD|ENTRYPOINT) \[?"?npm/m);
+  });
+
+  it('keeps secrets, tests and local state out of the build context', () => {
+    const ignored = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    for (const entry of ['node_modules', '.git', '.env', 'terraform', 'tests', 'dist']) expect(ignored, entry).toContain(entry);
+  });
+});
