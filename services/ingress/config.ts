@@ -26,7 +26,7 @@ export const ingressConfig = defineConfig('ingress', {
   },
   signatureTolerance: {
     env: 'SIGNATURE_TOLERANCE',
-    doc: 'How far a signed timestamp (Mercado Pago `ts`, `/events` `t`) may be from now before it is refused as a replay.',
+    doc: 'How far the signed timestamp `t` of `POST /events` may be from now before it is refused as a replay.',
     schema: duration('5m'),
   },
   mercadopagoSignatureTolerance: {
