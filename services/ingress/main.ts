@@ -1,10 +1,7 @@
-import { Firestore } from '@google-cloud/firestore';
-import { PubSub } from '@google-cloud/pubsub';
 import { IdempotencyStore } from '../../shared/idempotency/idempotency-store.js';
 import { createLogger, setLogger } from '../../shared/logging/logger.js';
-import { createPublisher } from '../../shared/pubsub/publisher.js';
-import { runServer, startMain } from '../../shared/runtime/run-server.js';
-import { createSecretSource } from '../../shared/secrets/create-secret-source.js';
+import { isMainModule, runServer, startMain } from '../../shared/runtime/run-server.js';
+import { createServiceClients } from '../../shared/runtime/service-clients.js';
 import { TiendaStore } from '../../shared/tiendas/tienda-store.js';
 import { createApp } from './app.js';
 import { ingressConfig } from './config.js';
@@ -17,16 +14,8 @@ import { createPayPalVerifier } from './providers/paypal-verify.js';
 export async function startIngress(env: Record<string, string | undefined> = process.env, options: { handleSignals?: boolean } = {}) {
   const config = ingressConfig.load(env);
   setLogger(createLogger({ level: config.logLevel, projectId: config.projectId, base: { service: 'ingress' } }));
-  const pubsub = new PubSub({ projectId: config.projectId });
-  const firestore = new Firestore({ projectId: config.projectId });
-  const secrets = createSecretSource({
-    source: config.secretsSource,
-    projectId: config.projectId,
-    env,
-    cacheTtlMs: config.secretsCacheTtl,
-    ...(config.secretManagerEndpoint ? { secretManagerEndpoint: config.secretManagerEndpoint } : {}),
-  });
-  const publisher = createPublisher(pubsub);
+  const clients = createServiceClients(config, env);
+  const { firestore, secrets, publisher } = clients;
   const app = createApp({
     config,
     secrets,
@@ -42,11 +31,8 @@ export async function startIngress(env: Record<string, string | undefined> = pro
     port: config.port,
     name: 'ingress',
     ...(options.handleSignals !== undefined ? { handleSignals: options.handleSignals } : {}),
-    onClose: async () => {
-      await publisher.close();
-      await Promise.allSettled([pubsub.close(), firestore.terminate(), secrets.close?.()]);
-    },
+    onClose: () => clients.close(),
   });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) startMain('ingress', () => startIngress());
+if (isMainModule(import.meta.url)) startMain('ingress', () => startIngress());

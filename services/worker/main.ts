@@ -1,11 +1,8 @@
-import { Firestore } from '@google-cloud/firestore';
-import { PubSub } from '@google-cloud/pubsub';
 import { BigQueryAnalyticsSink } from '../../shared/analytics/analytics-sink.js';
 import { IdempotencyStore } from '../../shared/idempotency/idempotency-store.js';
 import { createLogger, getLogger, setLogger } from '../../shared/logging/logger.js';
-import { createPublisher } from '../../shared/pubsub/publisher.js';
-import { runServer, startMain } from '../../shared/runtime/run-server.js';
-import { createSecretSource } from '../../shared/secrets/create-secret-source.js';
+import { isMainModule, runServer, startMain } from '../../shared/runtime/run-server.js';
+import { createServiceClients } from '../../shared/runtime/service-clients.js';
 import { LiveStore } from '../../shared/tiendas/live-store.js';
 import { TiendaStore } from '../../shared/tiendas/tienda-store.js';
 import { analyticsFromBigQuery } from './analytics.js';
@@ -18,16 +15,8 @@ import { buildLlmProvidersFromOptions, createLlmIntentChain } from './intent/llm
 export async function startWorker(env: Record<string, string | undefined> = process.env, options: { handleSignals?: boolean } = {}) {
   const config = workerConfig.load(env);
   setLogger(createLogger({ level: config.logLevel, projectId: config.projectId, base: { service: 'worker' } }));
-  const pubsub = new PubSub({ projectId: config.projectId });
-  const firestore = new Firestore({ projectId: config.projectId });
-  const secrets = createSecretSource({
-    source: config.secretsSource,
-    projectId: config.projectId,
-    env,
-    cacheTtlMs: config.secretsCacheTtl,
-    ...(config.secretManagerEndpoint ? { secretManagerEndpoint: config.secretManagerEndpoint } : {}),
-  });
-  const publisher = createPublisher(pubsub);
+  const clients = createServiceClients(config, env);
+  const { firestore, secrets, publisher } = clients;
 
   let chain = null;
   if (config.intentLlm === 'auto') {
@@ -76,11 +65,8 @@ export async function startWorker(env: Record<string, string | undefined> = proc
     port: config.port,
     name: 'worker',
     ...(options.handleSignals !== undefined ? { handleSignals: options.handleSignals } : {}),
-    onClose: async () => {
-      await publisher.close();
-      await Promise.allSettled([pubsub.close(), firestore.terminate(), secrets.close?.()]);
-    },
+    onClose: () => clients.close(),
   });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) startMain('worker', () => startWorker());
+if (isMainModule(import.meta.url)) startMain('worker', () => startWorker());

@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import type Koa from 'koa';
 import { ConfigError } from '../config/define-config.js';
@@ -68,4 +70,15 @@ export function startMain(name: string, main: () => Promise<unknown>): void {
     }
     process.exit(1);
   });
+}
+
+/** True when the module at `moduleUrl` is the process entry point (`node dist/.../main.js`, `tsx .../main.ts`). */
+export function isMainModule(moduleUrl: string): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(fileURLToPath(moduleUrl)) === realpathSync(entry);
+  } catch {
+    return false;
+  }
 }
