@@ -5,6 +5,6 @@ process.env.PUBSUB_EMULATOR_HOST ??= inject('pubsubEmulatorHost');
 process.env.FIRESTORE_EMULATOR_HOST ??= inject('firestoreEmulatorHost');
 process.env.METADATA_SERVER_DETECTION = 'none';
 
-// Keep test output readable: only warnings and errors unless TEST_LOG_LEVEL says otherwise.
+// Keep test output readable: silent unless TEST_LOG_LEVEL (DEBUG…ERROR) asks for logs.
 import { createLogger, setLogger, type Severity } from '../../shared/logging/logger.js';
-setLogger(createLogger({ level: (process.env.TEST_LOG_LEVEL as Severity | undefined) ?? 'ERROR' }));
+setLogger(createLogger({ level: (process.env.TEST_LOG_LEVEL as Severity | undefined) ?? 'CRITICAL' }));
