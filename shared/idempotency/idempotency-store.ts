@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Timestamp, type Firestore } from '@google-cloud/firestore';
+import { Timestamp, type DocumentReference, type Firestore } from '@google-cloud/firestore';
 
 /**
  * Claim-then-complete idempotency in Firestore (DESIGN §4):
@@ -8,7 +8,11 @@ import { Timestamp, type Firestore } from '@google-cloud/firestore';
  *  - the winner does the work, then `complete()` marks it `done` with a long `expires_at` (a Firestore TTL
  *    policy on that field deletes old keys);
  *  - on failure the winner `release()`s the claim so the sender's retry can succeed;
- *  - a claim whose lease ran out (its holder crashed) can be taken over, in a transaction.
+ *  - a claim whose lease ran out (its holder crashed) can be taken over.
+ *
+ * No transactions on the hot path: every conditional write is a compare-and-set on the document's
+ * `lastUpdateTime` (the write time the claimant saw). Transactions serialise on the emulator and contend on
+ * hot keys in production (a burst of Meta re-deliveries of one batch); a precondition costs one write.
  */
 
 export type ClaimResult =
@@ -22,6 +26,8 @@ export interface Claim {
   key: string;
   docId: string;
   token: string;
+  /** Update time of the doc as this claim wrote it: later writes are conditional on it. */
+  writeTime: Timestamp;
 }
 
 export interface IdempotencyStoreOptions {
@@ -47,6 +53,9 @@ export class IdempotencyUnavailableError extends Error {
 }
 
 const ALREADY_EXISTS = 6;
+const FAILED_PRECONDITION = 9;
+const NOT_FOUND = 5;
+const code = (e: unknown) => (e as { code?: number })?.code;
 
 export function idempotencyDocId(key: string): string {
   return createHash('sha256').update(key).digest('hex');
@@ -70,112 +79,111 @@ export class IdempotencyStore {
     this.opTimeoutMs = options.opTimeoutMs ?? 5000;
   }
 
-  private deadline<T>(op: Promise<T>, what: string): Promise<T> {
+  private doc(docId: string): DocumentReference {
+    return this.db.collection(this.collection).doc(docId);
+  }
+
+  /** Bounds a store call; failures other than the expected precondition codes become IdempotencyUnavailableError. */
+  private async op<T>(what: string, run: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    const work = run();
+    work.catch(() => undefined); // a late failure after the timeout must not become an unhandled rejection
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new IdempotencyUnavailableError(`${what} timed out after ${this.opTimeoutMs} ms`)), this.opTimeoutMs);
     });
-    op.catch(() => undefined); // a late failure after the timeout must not become an unhandled rejection
-    return Promise.race([op, timeout]).finally(() => clearTimeout(timer));
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
-  private doc(docId: string) {
-    return this.db.collection(this.collection).doc(docId);
+  private processingFields(key: string, scope: string | undefined, token: string, now: number) {
+    return {
+      key: key.slice(0, 1500),
+      scope: scope ?? null,
+      state: 'processing',
+      token,
+      claimed_at: Timestamp.fromMillis(now),
+      lease_until: Timestamp.fromMillis(now + this.leaseMs),
+      expires_at: Timestamp.fromMillis(now + this.ttlMs),
+    };
   }
 
   async claim(key: string, scope?: string): Promise<ClaimResult> {
     const docId = idempotencyDocId(key);
-    const token = randomUUID();
-    const now = this.now();
     const ref = this.doc(docId);
-    try {
-      await this.deadline(ref.create({
-        key: key.slice(0, 1500),
-        scope: scope ?? null,
-        state: 'processing',
-        token,
-        claimed_at: Timestamp.fromMillis(now),
-        lease_until: Timestamp.fromMillis(now + this.leaseMs),
-        expires_at: Timestamp.fromMillis(now + this.ttlMs),
-      }), 'idempotency claim');
-      return { status: 'claimed', claim: { key, docId, token } };
-    } catch (e) {
-      if (e instanceof IdempotencyUnavailableError) throw e;
-      if ((e as { code?: number }).code !== ALREADY_EXISTS) {
-        throw new IdempotencyUnavailableError(`idempotency claim failed: ${(e as Error).message}`, { cause: e });
-      }
-    }
-    // Someone has (or had) this key: done, a live lease, or an abandoned lease we may take over.
-    try {
-      return await this.deadline(this.db.runTransaction(async (tx) => {
-        const snap = await tx.get(ref);
-        if (!snap.exists) {
-          // Released between our create and this read: claim it now.
-          tx.create(ref, {
-            key: key.slice(0, 1500),
-            scope: scope ?? null,
-            state: 'processing',
-            token,
-            claimed_at: Timestamp.fromMillis(now),
-            lease_until: Timestamp.fromMillis(now + this.leaseMs),
-            expires_at: Timestamp.fromMillis(now + this.ttlMs),
-          });
-          return { status: 'claimed', claim: { key, docId, token } } as const;
+    return this.op('idempotency claim', async () => {
+      // Two rounds cover a claim released between our failed create and our read.
+      for (let round = 0; round < 2; round++) {
+        const token = randomUUID();
+        const now = this.now();
+        try {
+          const written = await ref.create(this.processingFields(key, scope, token, now));
+          return { status: 'claimed', claim: { key, docId, token, writeTime: written.writeTime } };
+        } catch (e) {
+          if (code(e) !== ALREADY_EXISTS) throw unavailable('claim', e);
         }
-        const data = snap.data() as { state: string; lease_until?: Timestamp };
-        if (data.state === 'done') return { status: 'duplicate' } as const;
-        if (data.lease_until && data.lease_until.toMillis() > now) return { status: 'in_progress' } as const;
-        tx.update(ref, {
-          token,
-          claimed_at: Timestamp.fromMillis(now),
-          lease_until: Timestamp.fromMillis(now + this.leaseMs),
-        });
-        return { status: 'claimed', claim: { key, docId, token } } as const;
-      }), 'idempotency claim');
-    } catch (e) {
-      if (e instanceof IdempotencyUnavailableError) throw e;
-      throw new IdempotencyUnavailableError(`idempotency claim failed: ${(e as Error).message}`, { cause: e });
-    }
+        let snap;
+        try {
+          snap = await ref.get();
+        } catch (e) {
+          throw unavailable('claim', e);
+        }
+        if (!snap.exists) continue;
+        if (snap.get('state') === 'done') return { status: 'duplicate' };
+        const lease = snap.get('lease_until') as Timestamp | undefined;
+        if (lease && lease.toMillis() > now) return { status: 'in_progress' };
+        // Abandoned claim (holder crashed): take it over if nobody else did since we read it.
+        try {
+          const written = await ref.update(
+            { token, claimed_at: Timestamp.fromMillis(now), lease_until: Timestamp.fromMillis(now + this.leaseMs) },
+            { lastUpdateTime: snap.updateTime! },
+          );
+          return { status: 'claimed', claim: { key, docId, token, writeTime: written.writeTime } };
+        } catch (e) {
+          if (code(e) === FAILED_PRECONDITION || code(e) === NOT_FOUND) return { status: 'in_progress' };
+          throw unavailable('claim', e);
+        }
+      }
+      return { status: 'in_progress' };
+    });
   }
 
-  /** Marks the key done (the effect happened). Only the holder of the claim may complete it. */
+  /** Marks the key done (the effect happened). */
   async complete(claim: Claim, result?: Record<string, unknown>): Promise<void> {
     const now = this.now();
-    try {
-      await this.deadline(this.db.runTransaction(async (tx) => {
-        const ref = this.doc(claim.docId);
-        const snap = await tx.get(ref);
-        if (!snap.exists || snap.get('token') !== claim.token) {
-          // Our lease ran out and someone else took over; the effect happened anyway, so mark it done.
-          tx.set(ref, { key: claim.key.slice(0, 1500), state: 'done', token: claim.token, completed_at: Timestamp.fromMillis(now), expires_at: Timestamp.fromMillis(now + this.ttlMs), result: result ?? null }, { merge: true });
-          return;
+    const done = {
+      state: 'done',
+      completed_at: Timestamp.fromMillis(now),
+      expires_at: Timestamp.fromMillis(now + this.ttlMs),
+      result: result ?? null,
+    };
+    const ref = this.doc(claim.docId);
+    await this.op('idempotency complete', async () => {
+      try {
+        await ref.update(done, { lastUpdateTime: claim.writeTime });
+      } catch (e) {
+        if (code(e) !== FAILED_PRECONDITION && code(e) !== NOT_FOUND) throw unavailable('complete', e);
+        // Our lease ran out and someone took over (or released) meanwhile; the effect happened anyway,
+        // so the key is done whoever holds it now.
+        try {
+          await ref.set({ key: claim.key.slice(0, 1500), token: claim.token, ...done }, { merge: true });
+        } catch (e2) {
+          throw unavailable('complete', e2);
         }
-        tx.update(ref, {
-          state: 'done',
-          completed_at: Timestamp.fromMillis(now),
-          expires_at: Timestamp.fromMillis(now + this.ttlMs),
-          result: result ?? null,
-        });
-      }), 'idempotency complete');
-    } catch (e) {
-      if (e instanceof IdempotencyUnavailableError) throw e;
-      throw new IdempotencyUnavailableError(`idempotency complete failed: ${(e as Error).message}`, { cause: e });
-    }
+      }
+    });
   }
 
   /**
-   * Gives the key back after a failed attempt so the sender's retry can succeed. Best effort: if it fails
-   * too, the lease expires on its own and the key can be taken over then.
+   * Gives the key back after a failed attempt so the sender's retry can succeed — only if nobody took it
+   * over since. Best effort: if it fails, the lease expires on its own and the key can be taken over then.
    */
   async release(claim: Claim): Promise<boolean> {
     try {
-      return await this.deadline(this.db.runTransaction(async (tx) => {
-        const ref = this.doc(claim.docId);
-        const snap = await tx.get(ref);
-        if (!snap.exists || snap.get('token') !== claim.token || snap.get('state') !== 'processing') return false;
-        tx.delete(ref);
-        return true;
-      }), 'idempotency release');
+      await this.op('idempotency release', () => this.doc(claim.docId).delete({ lastUpdateTime: claim.writeTime }));
+      return true;
     } catch {
       return false;
     }
@@ -185,4 +193,9 @@ export class IdempotencyStore {
     const snap = await this.doc(idempotencyDocId(key)).get();
     return snap.exists ? (snap.get('state') as 'processing' | 'done') : null;
   }
+}
+
+function unavailable(what: string, e: unknown): IdempotencyUnavailableError {
+  if (e instanceof IdempotencyUnavailableError) return e;
+  return new IdempotencyUnavailableError(`idempotency ${what} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
 }

@@ -61,4 +61,17 @@ describe('Firestore idempotency (claim-then-complete) on the emulator', () => {
     expect(await store.release(crashed.claim)).toBe(false);
     expect(await store.state('comment:lease-1')).toBe('processing');
   });
+
+  it('concurrent take-overs of an abandoned claim: exactly one wins; a late complete by the crashed holder still marks it done', async () => {
+    let t = 1_900_000_000_000;
+    const store = new IdempotencyStore(firestore, { now: () => t, leaseMs: 1000 });
+    const crashed = await store.claim('comment:lease-2');
+    if (crashed.status !== 'claimed') throw new Error('expected a claim');
+    t += 5000;
+    const results = await Promise.all(Array.from({ length: 20 }, () => store.claim('comment:lease-2')));
+    expect(results.filter((r) => r.status === 'claimed')).toHaveLength(1);
+    await store.complete(crashed.claim);
+    expect(await store.state('comment:lease-2')).toBe('done');
+    expect(await store.claim('comment:lease-2')).toEqual({ status: 'duplicate' });
+  });
 });
