@@ -14,6 +14,8 @@ const readRows = (relative: string) => parseLabelled(readFileSync(new URL(relati
 
 const demo = readJson<Catalog>('../../data/catalog-demo.json');
 const holdoutCatalog = readJson<Catalog>('../fixtures/catalog-holdout.json');
+/** A Mexican shop: sizes CH/M/G/XG, colours stored masculine, shoe sizes 23–26, a one-size cap. */
+const regional = readJson<Catalog>('../fixtures/catalog-regional.json');
 
 /** A third, small catalog written only for these focused cases (cosmetics + kids + numeric codes). */
 const beauty: Catalog = {
@@ -58,6 +60,14 @@ describe('local classifier on labelled sets', () => {
     // What it decides alone must be right: that is what saves LLM calls without losing orders.
     expect(report.confident.accuracy, formatReport(report)).toBeGreaterThanOrEqual(0.97);
     expect(report.confident.share).toBeGreaterThanOrEqual(0.75);
+  });
+
+  it('handles a Mexican-size shop (CH/M/G/XG, masculine colours, spelled-out sizes, amounts)', () => {
+    const rows = readRows('../fixtures/intent-regional.jsonl');
+    expect(rows.length).toBeGreaterThanOrEqual(20);
+    const report = evaluate(rows, regional);
+    expectReport(report, 0.95, 0.9);
+    expect(report.confident.accuracy, formatReport(report)).toBeGreaterThanOrEqual(0.95);
   });
 });
 
@@ -234,5 +244,111 @@ describe('classifyLocal — focused behaviour', () => {
     expect(getCatalogIndex(changed)).not.toBe(first);
     expect(summary(cls('bufanda gris', undefined, changed))).toBe('purchase 900/gris/-/x1');
     expect(cls('bufanda gris').confident).toBe(false); // the demo catalog has no scarf
+  });
+});
+
+describe('classifyLocal — regional shop patterns', () => {
+  const mx = (text: string, featured: string | null = 'PL1'): LocalClassification => classifyLocal(text, regional, { featured });
+  const cls = (text: string): LocalClassification => classifyLocal(text, demo);
+
+  it('lets a claim inherit the variants asked about in the same comment, unless it contradicts them', () => {
+    const inherited = mx('¿la tienes en beige? me la apartas en XG');
+    expect(summary(inherited)).toBe('purchase PL1/beige/XG/x1');
+    expect(inherited.signals.join(' ')).toMatch(/taken from the question/);
+    // The product asked about is inherited too, with its colour.
+    expect(summary(mx('¿hay vestido en rosa? lo quiero en M'))).toBe('purchase VS7/rosa/M/x1');
+    // Claim after the question or before it: same reading.
+    expect(summary(mx('la quiero en M, ¿hay en negro?'))).toBe('purchase PL1/negro/M/x1');
+    // The claim's own colour wins over the one asked about.
+    expect(summary(mx('¿manejan en blanco? mejor quiero la rosa en M'))).toBe('purchase PL1/rosa/M/x1');
+    // A claim on another product does not take the variants asked for the first one.
+    expect(summary(mx('¿hay la sudadera en beige? quiero la playera en G'))).toBe('purchase PL1/-/G/x1');
+    // A question that hesitates between colours gives none.
+    const hesitant = mx('¿la hay en negro o en rosa? la quiero en CH');
+    expect(summary(hesitant)).toBe('purchase PL1/-/CH/x1');
+    expect(hesitant.signals.join(' ')).toMatch(/several/);
+    // A question alone stays a question.
+    expect(mx('¿hay en negro talla G?').intent).toBe('question');
+  });
+
+  it('reads enumerations of variant quantities without a verb as claims, sharing "las dos / ambas en <size>"', () => {
+    expect(summary(mx('una blanca y una beige, ambas en G'))).toBe('purchase PL1/blanco/G/x1+PL1/beige/G/x1');
+    expect(summary(mx('una rosa y una negra, las dos talla M'))).toBe('purchase PL1/rosa/M/x1+PL1/negro/M/x1');
+    expect(summary(mx('dos en M y una en G'))).toBe('purchase PL1/-/M/x2+PL1/-/G/x1');
+    expect(summary(mx('una negra, una blanca y una rosa, todas talla CH'))).toBe(
+      'purchase PL1/negro/CH/x1+PL1/blanco/CH/x1+PL1/rosa/CH/x1',
+    );
+    expect(summary(mx('tres negras en CH'))).toBe('purchase PL1/negro/CH/x3');
+    expect(summary(mx('dos rosas del 23', 'TN3'))).toBe('purchase TN3/rosa/23/x2');
+    // "las dos negras" is a count of a new item, not a back-reference.
+    expect(summary(mx('me llevo la blanca y las dos negras'))).toBe('purchase PL1/blanco/-/x1+PL1/negro/-/x2');
+    // Comparisons and questions keep their meaning.
+    expect(mx('la blanca está más padre que la rosa').intent).toBe('other');
+    expect(mx('¿una negra y una beige en G?').intent).toBe('question');
+    expect(mx('las dos están hermosas').intent).toBe('other');
+  });
+
+  it("maps spelled-out sizes to the catalog's own size values, only when the product sells them", () => {
+    expect(summary(mx('la quiero en pequeña'))).toBe('purchase PL1/-/CH/x1');
+    expect(summary(mx('una beige mediana porfa'))).toBe('purchase PL1/beige/M/x1');
+    expect(summary(mx('me llevo la negra en extragrande'))).toBe('purchase PL1/negro/XG/x1');
+    expect(summary(mx('una grande y una chica'))).toBe('purchase PL1/-/G/x1+PL1/-/CH/x1');
+    expect(summary(mx('talla grande porfa'))).toBe('purchase PL1/-/G/x1');
+    // International letters typed by viewers resolve to the merchant's spelling too.
+    expect(summary(mx('la blanca L'))).toBe('purchase PL1/blanco/G/x1');
+    expect(summary(mx('una rosa en XL'))).toBe('purchase PL1/rosa/XG/x1');
+    expect(summary(mx('me llevo la gorra blanca talla única'))).toBe('purchase GR5/blanco/unitalla/x1');
+    // The same words against an S/M/L catalog give S/L.
+    expect(summary(cls('quiero la negra en chica'))).toBe('purchase 101/negra/S/x1');
+    expect(summary(cls('una grande y una mediana'))).toBe('purchase 101/-/L/x1+101/-/M/x1');
+    // The sweatshirt has no XG: a real claim, no size, and a second opinion.
+    const noXg = mx('sudadera negra extra grande');
+    expect(summary(noXg)).toBe('purchase SD2/negro/-/x1');
+    expect(noXg.confident).toBe(false);
+    // Ordinary uses of the same words are not sizes.
+    expect(mx('qué grande está la sudadera').items).toEqual([]);
+    expect(mx('en ese momento me enamoré').intent).toBe('other');
+    expect(mx('hola chicas').intent).toBe('other');
+  });
+
+  it('maps "talla única" to the only size of a one-size product, whatever its spelling', () => {
+    const oneSize: Catalog = {
+      ...regional,
+      featured_product: 'FJ1',
+      products: [{ code: 'FJ1', name: 'Faja moldeadora', keywords: ['faja'], price: 350, variants: { color: ['negro'], size: ['Ajustable'] }, stock: 5 }],
+    };
+    expect(summary(classifyLocal('una faja negra talla única', oneSize))).toBe('purchase FJ1/negro/Ajustable/x1');
+  });
+
+  it('does not read "quiero" + a non-buying infinitive as a claim; buying infinitives stay claims', () => {
+    for (const text of ['quiero llorar de lo bonito', 'quiero ir a la tienda', 'te quiero mucho amiga', 'kiero dormir jaja']) {
+      expect(mx(text).intent, text).toBe('other');
+    }
+    expect(mx('quiero ver la blanca otra vez').intent).toBe('other');
+    expect(mx('mi prima quiere ver la rosa').intent).toBe('other');
+    expect(mx('quiero saber si la gorra es ajustable').intent).toBe('question');
+    expect(mx('quiero saber cuánto cuesta el envío?').intent).toBe('question');
+    expect(summary(mx('quiero llevarme la blanca en M'))).toBe('purchase PL1/blanco/M/x1');
+    expect(summary(mx('kiero pedir dos negras G'))).toBe('purchase PL1/negro/G/x2');
+    expect(summary(mx('quisiera encargar la bolsa beige'))).toBe('purchase BL4/beige/-/x1');
+    expect(summary(mx('quiero separarla en rosa'))).toBe('purchase PL1/rosa/-/x1');
+    expect(summary(mx('te quiero comprar la negra'))).toBe('purchase PL1/negro/-/x1');
+    expect(summary(mx('mi hija quiere llevar la rosa'))).toBe('purchase PL1/rosa/-/x1');
+  });
+
+  it('never reads prices, percentages, times, dates, years or ratings as quantities, codes or sizes', () => {
+    for (const text of ['a las 9 nos vemos', 'hoy a las ocho 😊', '10/10 el vestido', 'llevo 2 horas viendo el live', 'nos conectamos desde 2020']) {
+      const r = mx(text);
+      expect(r.intent, text).toBe('other');
+      expect(r.items, text).toEqual([]);
+    }
+    expect(mx('$499 la sudadera?').intent).toBe('question');
+    const withPrice = mx('me la llevo en negro, son $249 verdad?');
+    expect(summary(withPrice)).toBe('purchase PL1/negro/-/x1');
+    expect(withPrice.signals.join(' ')).not.toMatch(/249/);
+    // 25 is a shoe size of TN3, but "25 de diciembre" is a date.
+    expect(summary(mx('quiero los blancos para el 25 de diciembre', 'TN3'))).toBe('purchase TN3/blanco/-/x1');
+    expect(summary(mx('los blancos 25', 'TN3'))).toBe('purchase TN3/blanco/25/x1');
+    expect(summary(mx('me llevo 2 negras, 100% recomendadas'))).toBe('purchase PL1/negro/-/x2');
   });
 });

@@ -12,6 +12,7 @@ import {
   AMBIGUOUS_PRODUCT_WORDS,
   COLOUR_GROUPS,
   PRODUCT_NOUN_GROUPS,
+  REGIONAL_SIZE_CODES,
   SIZE_ALIASES,
 } from './spanish-lexicon.js';
 import { normalizePhrase, phoneticKey, squeeze } from './spanish-text.js';
@@ -155,6 +156,16 @@ export function sizeConceptOf(normalisedValue: string): string {
   return GENERIC_SIZE_CONCEPT.get(normalisedValue)?.concept ?? `v:${normalisedValue}`;
 }
 
+/**
+ * The size concept of a catalog's own size value: like sizeConceptOf, plus the regional letter codes
+ * ("CH"→"z:S", "G"→"z:L", "XG"→"z:XL"), so spelled-out sizes and international letters typed by
+ * viewers ("chica", "grande", "L") resolve to the merchant's spelling.
+ */
+export function catalogSizeConceptOf(normalisedValue: string): string {
+  const regional = REGIONAL_SIZE_CODES.get(normalisedValue.replace(/ /g, ''));
+  return regional !== undefined ? `z:${regional}` : sizeConceptOf(normalisedValue);
+}
+
 // ---------- building ----------
 
 function addEntry(map: Map<string, Entry[]>, key: string, entry: Entry): void {
@@ -265,7 +276,7 @@ export function buildCatalogIndex(catalog: Catalog): CatalogIndex {
     for (const value of product.variants.size ?? []) {
       const norm = normalizePhrase(value);
       if (!norm) continue;
-      const concept = sizeConceptOf(norm);
+      const concept = catalogSizeConceptOf(norm);
       if (!info.sizeByConcept.has(concept)) info.sizeByConcept.set(concept, value);
       if (!concept.startsWith('n:')) {
         const generic = GENERIC_SIZE_CONCEPT.get(norm);
@@ -279,6 +290,10 @@ export function buildCatalogIndex(catalog: Catalog): CatalogIndex {
         }
       }
     }
+    // A product sold in one size only ("Ajustable", "Unitalla", "OS"): "talla única" means that size.
+    const sizes = product.variants.size ?? [];
+    const single = sizes.length === 1 ? sizes[0] : undefined;
+    if (single !== undefined && !info.sizeByConcept.has('z:UNICA')) info.sizeByConcept.set('z:UNICA', single);
   }
 
   // Generic colour words: recognised everywhere (to notice colours the catalog lacks),

@@ -10,8 +10,8 @@
 import { fuzzyEntries, getCatalogIndex, type CatalogIndex, type Entry, type ProductInfo } from './catalog-index.js';
 import type { Catalog } from './intent-types.js';
 import { isKnownWord } from './intent-vocabulary.js';
-import { COUNT_NOUNS, readQuantityWord } from './quantity-words.js';
-import { CODE_INTRODUCERS, SIZE_INTRODUCERS } from './spanish-lexicon.js';
+import { AGE_UNITS, amountKindAt, COUNT_NOUNS, looksLikeYear, readQuantityWord, type AmountKind } from './quantity-words.js';
+import { CODE_INTRODUCERS, DESCRIPTIVE_SIZE_WORDS, SIZE_INTRODUCERS } from './spanish-lexicon.js';
 import { phoneticKey, splitMixedWord, type Token } from './spanish-text.js';
 
 /** How a mention was recognised; typo matches lower the confidence a little. */
@@ -52,12 +52,21 @@ export interface QuantityMention extends Span {
   vague: boolean;
   article: boolean;
   postfix: boolean;
+  /**
+   * "las dos en M", "ambas en chica": the count refers back to the items just listed, and the
+   * variant that follows applies to each of them (it is not a new item of that count).
+   */
+  distributive?: boolean;
 }
-/** A number we could not place (unknown code, size not sold, price...). */
+/**
+ * A number that is not an item attribute: an amount (price, percentage, time, date, year, rating,
+ * `amount` says which) or one we could not place (unknown code, size not sold...).
+ */
 export interface NumberMention extends Span {
   kind: 'number';
   value: string;
-  reason: 'unknown-code' | 'ambiguous-reference' | 'unplaced';
+  reason: 'unknown-code' | 'ambiguous-reference' | 'unplaced' | 'amount';
+  amount?: AmountKind;
 }
 /** A product noun that no catalog product answers to ("cartera" in a shirt shop). */
 export interface NounMention extends Span {
@@ -94,6 +103,10 @@ const ARTICLES = new Set(['la', 'el', 'las', 'los', 'lo']);
 const QUANTITY_TAIL = new Set(['de', 'para', 'porfa', 'por', 'x', 'plis', 'please', 'porfis', 'xfa', 'mas', 'y', 'nomas', 'pe', 'po', 'pues']);
 /** "otra roja", "otro más": one more of something. */
 const ONE_MORE = new Set(['otra', 'otro']);
+/** "las dos", "los tres": a count of things already named, when a variant follows ("las dos en M"). */
+const BACK_REFERENCE_ARTICLES = new Set(['las', 'los']);
+/** "todas en M", "todos talla 38": every item just listed. */
+const ALL_OF_THEM = new Set(['todas', 'todos']);
 
 /** Entry preference when one phrase means several things. */
 function entryRank(e: Entry): number {
@@ -141,9 +154,28 @@ export function matchCatalog(tokens: Token[], catalog: Catalog, featured: string
     for (let k = m.start; k < m.end; k++) roleOf[k] = m;
   };
 
+  /**
+   * Where a descriptive size word ("chica", "grande") is a size: after "en", right after a colour
+   * or product ("negra grande"), or closing a counted item ("una grande y una mediana").
+   */
+  const sizeExpected = (i: number): boolean => {
+    const prev = norms[i - 1];
+    if (prev === 'en') return true;
+    const prevRole = roleOf[i - 1];
+    if (prevRole && (prevRole.kind === 'colour' || prevRole.kind === 'product')) return true;
+    const afterCount = quantityCandidates.some((q) => q.end === i);
+    const next = toks[i + 1];
+    return afterCount && (next === undefined || next.kind === 'punct' || next.kind === 'emoji' || CONJUNCTION_WORDS.has(next.norm));
+  };
+
   const pick = (entries: Entry[], i: number): Entry | null => {
     const prev = norms[i - 1];
-    const usable = entries.filter((e) => !e.guarded || (prev !== undefined && SIZE_INTRODUCERS.has(prev)));
+    const usable = entries.filter(
+      (e) =>
+        !e.guarded ||
+        (prev !== undefined && SIZE_INTRODUCERS.has(prev)) ||
+        (e.kind === 'size' && DESCRIPTIVE_SIZE_WORDS.has(e.form) && sizeExpected(i)),
+    );
     if (usable.length === 0) return null;
     return usable.reduce((best, e) => (entryRank(e) < entryRank(best) ? e : best));
   };
@@ -221,6 +253,11 @@ export function matchCatalog(tokens: Token[], catalog: Catalog, featured: string
       i += q.length - 1;
       continue;
     }
+    if (ALL_OF_THEM.has(t.norm)) {
+      // Kept only as a back-reference ("todas en M"); otherwise left to the collective-claim check.
+      quantityCandidates.push({ kind: 'quantity', start: i, end: i + 1, value: 1, vague: true, article: false, postfix: false });
+      continue;
+    }
 
     // Longest catalog/lexicon phrase starting here: exact spelling, then squeezed letters.
     const phrase = longestPhrase(i, 1);
@@ -262,10 +299,15 @@ export function matchCatalog(tokens: Token[], catalog: Catalog, featured: string
 
   // Quantity words stay quantities only when they introduce an item or close a claim
   // ("dos rojas", "quiero dos", "una para mí"); "una pregunta", "dos semanas" are not.
+  const isNumberAt = (k: number): boolean => toks[k]?.kind === 'number';
   for (const q of quantityCandidates) {
+    // "a las ocho", "dos horas", "tres de mayo": a time or date spelled out, not a count.
+    if (q.end - q.start === 1 && amountKindAt(norms, q.start, isNumberAt) !== null) continue;
     // "me llevo las dos": both items shown, not necessarily two of the featured one.
     const prevNorm = norms[q.start - 1];
     if (q.value === 2 && !q.article && (prevNorm === 'las' || prevNorm === 'los')) q.vague = true;
+    if (refersBack(q, norms, roleOf)) q.distributive = true;
+    else if (ALL_OF_THEM.has(norms[q.start] ?? '')) continue;
     const next = toks[q.end];
     const nextRole = roleOf[q.end];
     const afterDe = norms[q.end] === 'de' ? roleOf[q.end + 1] : null;
@@ -279,12 +321,33 @@ export function matchCatalog(tokens: Token[], catalog: Catalog, featured: string
       itemish(afterDe) ||
       (next.kind === 'number' && !q.article) ||
       QUANTITY_TAIL.has(next.norm) ||
-      (q.article && (ARTICLES.has(next.norm) || next.norm === 'en'));
+      (q.article && (ARTICLES.has(next.norm) || next.norm === 'en')) ||
+      (next.norm === 'en' && itemish(roleOf[q.end + 1])) || // "dos en M y una en G"
+      q.distributive === true;
     if (keep) claim(q);
+  }
+  // Digits too: "las 2 en M".
+  for (const m of mentions) {
+    if (m.kind === 'quantity' && m.distributive === undefined && refersBack(m, norms, roleOf)) m.distributive = true;
   }
 
   mentions.sort((a, b) => a.start - b.start);
   return { tokens: toks, mentions, roleOf, index };
+}
+
+/**
+ * "las dos en M", "ambas en chica", "los 2 talla G", "todas en M": a count of things already named, followed by
+ * the variant they share. ("las dos negras" is a count of a new item, not a back-reference.)
+ */
+function refersBack(q: QuantityMention, norms: readonly string[], roleOf: readonly (Mention | null)[]): boolean {
+  const word = norms[q.start] ?? '';
+  const allOf = ALL_OF_THEM.has(word);
+  if (q.article || (q.value < 2 && !allOf)) return false;
+  const prev = norms[q.start - 1];
+  if (!(allOf || word === 'ambas' || word === 'ambos' || (prev !== undefined && BACK_REFERENCE_ARTICLES.has(prev)))) return false;
+  const next = norms[q.end];
+  if (next === undefined) return false;
+  return next === 'en' || SIZE_INTRODUCERS.has(next) || roleOf[q.end]?.kind === 'size';
 }
 
 /** The product a number most likely belongs to, and whether the comment named it before the number. */
@@ -347,6 +410,13 @@ function classifyNumbers(
     const codeMention = (c: string): ProductMention => ({ kind: 'product', ...span, code: c, via: 'code', alternatives: [] });
 
     if (!Number.isFinite(n)) continue;
+    // "$350", "100%", "a las 8", "2 horas", "24 de diciembre", "10/10": amounts, whatever else they could be.
+    let amount = t.hash ? null : amountKindAt(norms, i, (k) => toks[k]?.kind === 'number');
+    if (amount === 'time' && next !== undefined && AGE_UNITS.has(next) && (validSize || anySize)) amount = null; // "4 años": a kids' size
+    if (amount !== null || (next === '$' && !t.hash)) {
+      claim({ kind: 'number', ...span, value, reason: 'amount', amount: amount ?? 'price' });
+      continue;
+    }
     if (t.hash || (prev !== undefined && CODE_INTRODUCERS.has(prev))) {
       claim(code ? codeMention(code) : { kind: 'number', ...span, value, reason: 'unknown-code' });
       continue;
@@ -367,6 +437,10 @@ function classifyNumbers(
       if (followedByItem && n <= 20 && !afterArticle && !validSize) claim(quantity(false));
       else if (validSize && namedBefore && !afterArticle) claim(size());
       else claim(codeMention(code));
+      continue;
+    }
+    if (looksLikeYear(value) && !validSize && !anySize) {
+      claim({ kind: 'number', ...span, value, reason: 'amount', amount: 'year' }); // "desde 2019"
       continue;
     }
     if (followedByItem && Number.isInteger(n) && n <= 12) {

@@ -1,7 +1,8 @@
 /**
  * Intent cues: the phrases that make a comment a purchase claim, a question, a cancellation or
  * chatter. Patterns run per clause over a canonical text in which typos are repaired and catalog
- * mentions are replaced by placeholders (_col_, _siz_, _prd_, _qty_, _num_, _noun_), so
+ * mentions are replaced by placeholders (_col_, _siz_, _prd_, _qty_, _num_, _noun_; _amt_ for a price,
+ * time or date), so
  * "me la llevo en blanco" and "me la llevo en rosado" are the same pattern. All regexes are
  * compiled once at module load.
  */
@@ -55,20 +56,44 @@ const WANT_EXCLUSIONS =
   'devolver|cambiar|que|el precio|precio|mas info|foto|fotos|video|una foto|un video|participar|ganar|agradecer|' +
   'felicitar|saludar|unirme|entrar|ser|mostrarte|mostrarles|_tag_';
 
+/** Enclitic pronouns glued to an infinitive ("llevar*me*", "comprar*la*", "apartár*mela*"). */
+const ENCLITIC = '(?:me|te|se|nos)?(?:la|lo|las|los|le|les)?';
+/** Infinitives that mean acquiring the item: "quiero comprarla", "quisiera apartar la negra". */
+const BUYING_INFINITIVE =
+  `(?:comprar|llevar|apartar|pedir|encargar|separar|reservar|quedar|ordenar|adquirir|agarrar)${ENCLITIC}`;
+/** Everyday nouns and adjectives that end like an infinitive ("quiero collar dorado", "un color ámbar"). */
+const NOT_INFINITIVE =
+  'collar|collares|celular|familiar|lunar|lunares|mujer|taller|ambar|azucar|hogar|lugar|polar|solar|escolar|' +
+  'similar|regular|particular|popular|militar|sueter|bazar|dolar|super';
+/**
+ * "quiero llorar", "quiero ver", "quiero ir", "necesito saber": a wish about something else than
+ * the item. Any infinitive (-ar/-er/-ir, with enclitics) that is not a buying verb; catalog words
+ * are placeholders by now, so "quiero collar" is not mistaken for a verb.
+ */
+const NON_BUYING_INFINITIVE =
+  `(?!(?:${BUYING_INFINITIVE}|${NOT_INFINITIVE})${E})(?:[a-z]{2,}(?:ar|er|ir)|ir|ver|ser|dar|oir)${ENCLITIC}${E}`;
+
 const PURCHASE: CueSpec[] = [
   {
     name: 'quiero',
     intent: 'purchase',
     strength: 'strong',
     negatable: true,
-    re: re(`${W}(?:quiero|quisiera)${E}(?! (?:${WANT_EXCLUSIONS})${E})`),
+    // Not "te quiero (mucho)": love for the seller, unless a buying verb follows ("te quiero comprar...").
+    re: re(
+      `(?:(?<!(?:^| )te )${W}(?:quiero|quisiera)${E}(?! (?:${WANT_EXCLUSIONS})${E})(?! ${NON_BUYING_INFINITIVE})` +
+        `|${W}te (?:quiero|quisiera)(?= ${BUYING_INFINITIVE}${E}))`,
+    ),
   },
   {
     name: 'necesito',
     intent: 'purchase',
     strength: 'medium',
     negatable: true,
-    re: re(`${W}(?:necesito|ocupo)${E}(?! (?:saber|preguntar|info|informacion|ayuda|que|el precio|precio|consultar)${E})`),
+    re: re(
+      `${W}(?:necesito|ocupo)${E}(?! (?:saber|preguntar|info|informacion|ayuda|que|el precio|precio|consultar)${E})` +
+        `(?! ${NON_BUYING_INFINITIVE})`,
+    ),
   },
   {
     name: 'me-la-llevo',
@@ -77,7 +102,7 @@ const PURCHASE: CueSpec[] = [
     negatable: true,
     re: re(
       `${W}(?:me )?(?:(?:la|lo|las|los) )?(?:re )?(?:llevo|llevaria|llevare)${E}` +
-        `(?! (?:horas|rato|tiempo|mucho|media|dias|semanas|esperando|viendo|mirando|_qty_ (?:horas|dias|minutos|semanas|anos)))`,
+        `(?! (?:horas|rato|tiempo|mucho|media|dias|semanas|esperando|viendo|mirando|_amt_|(?:_qty_|_siz_|_prd_|_num_) (?:horas|dias|minutos|semanas|anos|meses)))`,
     ),
   },
   {
@@ -158,7 +183,7 @@ const PURCHASE: CueSpec[] = [
     negatable: true,
     re: re(
       `${W}(?:mi|mis) \\S+(?: \\S+)? (?:tambien )?(?:ya )?(?:(?:la|lo|las|los) |se (?:la|lo|las|los) )?` +
-        `(?:quiere|quieren|quisiera|lleva|llevan|necesita|pidio|encargo|encarga)${E}`,
+        `(?:quiere|quieren|quisiera|lleva|llevan|necesita|pidio|encargo|encarga)${E}(?! ${NON_BUYING_INFINITIVE})`,
     ),
   },
   {
@@ -166,7 +191,7 @@ const PURCHASE: CueSpec[] = [
     intent: 'purchase',
     strength: 'medium',
     negatable: true,
-    re: re(`${W}(?:ella|ellas) (?:tambien )?(?:(?:la|lo|las|los) )?(?:quiere|quieren)${E}`),
+    re: re(`${W}(?:ella|ellas) (?:tambien )?(?:(?:la|lo|las|los) )?(?:quiere|quieren)${E}(?! ${NON_BUYING_INFINITIVE})`),
   },
   {
     name: 'voy-a-llevar',
@@ -304,6 +329,15 @@ const QUESTION: CueSpec[] = [
     re: re(
       `^ (?:\\S+ ){0,2}(?:puedo|pueden|puedes|podria|podrias|se puede|se pueden|hay que|tengo que)${E}` +
         `|${W}como (?:pago|compro|aparto|separo|reservo|pido|hago|hacemos|funciona|se|le hago|puedo)${E}`,
+    ),
+  },
+  {
+    // "quiero saber si hay en negro", "necesito preguntar algo": a question announced, with or without "?".
+    name: 'want-to-know',
+    intent: 'question',
+    strength: 'medium',
+    re: re(
+      `${W}(?:quiero|quisiera|necesito|ocupo|me gustaria|queria) (?:saber|preguntar|consultar|averiguar)${E}`,
     ),
   },
   {

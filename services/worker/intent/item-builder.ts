@@ -22,6 +22,7 @@ export interface ItemIssue {
     | 'large-quantity'
     | 'unplaced-number'
     | 'unknown-product'
+    | 'context-variant'
     | 'typo';
   detail: string;
 }
@@ -62,19 +63,25 @@ const offersSize = (info: ProductInfo | undefined, m: SizeMention): boolean => !
 
 /**
  * Builds items from `mentions` (already restricted to the clauses that carry the intent).
- * `forCancel` gives quantity null, the cancel convention.
+ * `forCancel` gives quantity null, the cancel convention. `context` holds the mentions of a question
+ * the viewer asked next to the claim ("¿hay en negro? la quiero en G"): what it names fills in what
+ * the claim leaves out, when it does not contradict the claim.
  */
 export function buildItems(
   mentions: readonly Mention[],
   index: CatalogIndex,
   featured: string | null,
   forCancel: boolean,
+  context: readonly Mention[] = [],
 ): BuiltItems {
   const issues: ItemIssue[] = [];
   const drafts: Draft[] = [];
   let cur = emptyDraft();
   let pendingSplit = false;
+  /** After "las dos en" / "ambas": the next variant applies to every item listed so far. */
+  let distributing = false;
   const featuredInfo = featured === null ? undefined : index.products.get(featured);
+  const listed = (): Draft[] => [...drafts, ...(hasContent(cur) ? [cur] : [])];
 
   const startNew = (inheritProduct: boolean): void => {
     const prev = cur;
@@ -90,11 +97,25 @@ export function buildItems(
     cur.product !== null && !cur.productInherited ? index.products.get(cur.product) : undefined;
 
   for (const m of mentions) {
+    if (distributing && (m.kind === 'colour' || m.kind === 'size')) {
+      // "una negra y una blanca, las dos en M": M for each, not a third item.
+      for (const d of listed()) {
+        if (m.kind === 'size' && d.size === null) d.size = m;
+        if (m.kind === 'colour' && d.colour === null) d.colour = m;
+      }
+      continue;
+    }
+    if (m.kind !== 'conj') distributing = false;
     switch (m.kind) {
       case 'conj':
         if (hasContent(cur)) pendingSplit = true;
         break;
       case 'quantity':
+        if (m.distributive && listed().length > 0) {
+          distributing = true;
+          pendingSplit = false;
+          break;
+        }
         if (m.postfix) {
           if (cur.quantity !== null) startNew(true);
         } else if (cur.quantity !== null || cur.colour !== null || cur.size !== null || (pendingSplit && hasContent(cur))) {
@@ -123,8 +144,10 @@ export function buildItems(
       case 'colour': {
         const info = explicitInfo();
         if (cur.colour !== null && cur.colour.concept !== m.concept) startNew(true);
-        else if (info && featuredInfo && info !== featuredInfo && !offersColour(info, m) && offersColour(featuredInfo, m)) {
-          // "los aros y la roja": the colour belongs to the featured product, not to the aros.
+        else if (pendingSplit && info && featuredInfo && info !== featuredInfo && !offersColour(info, m) && offersColour(featuredInfo, m)) {
+          // "los aros y la roja": after a list separator, the colour belongs to the featured product,
+          // not to the aros. Without one ("la sudadera beige en extra grande") it is the named product's,
+          // even if it does not sell it: a variant to double-check, not a second item.
           startNew(false);
         }
         cur.colour = m;
@@ -136,14 +159,15 @@ export function buildItems(
       case 'size': {
         const info = explicitInfo();
         if (cur.size !== null && cur.size.concept !== m.concept) startNew(true);
-        else if (info && featuredInfo && info !== featuredInfo && !offersSize(info, m) && offersSize(featuredInfo, m)) {
-          startNew(false);
+        else if (pendingSplit && info && featuredInfo && info !== featuredInfo && !offersSize(info, m) && offersSize(featuredInfo, m)) {
+          startNew(false); // same rule as for colours
         }
         cur.size = m;
         pendingSplit = false;
         break;
       }
       case 'number':
+        if (m.reason === 'amount') break; // a price, time or date said in passing
         issues.push({
           kind: 'unplaced-number',
           detail:
@@ -200,6 +224,7 @@ export function buildItems(
   }
 
   if (drafts.length === 0) drafts.push(emptyDraft());
+  if (context.length > 0) inheritFromContext(drafts, context, index, featured, issues);
 
   const items: IntentItem[] = [];
   for (const d of drafts) {
@@ -248,6 +273,62 @@ export function buildItems(
   }
 
   return { items: dedupe(items), issues };
+}
+
+/**
+ * "¿hay en negro? la quiero en G", "¿tienes la sudadera en beige? me la llevo en M": the question
+ * names what the claim leaves out. Only unambiguous context is used (one product, one colour, one
+ * size), only for fields the claim left empty, and only when it fits the claimed product — a claim
+ * on another product than the one asked about does not take that product's variants.
+ */
+function inheritFromContext(
+  drafts: Draft[],
+  context: readonly Mention[],
+  index: CatalogIndex,
+  featured: string | null,
+  issues: ItemIssue[],
+): void {
+  const products = new Set<string>();
+  const colours = new Map<string, ColourMention>();
+  const sizes = new Map<string, SizeMention>();
+  for (const m of context) {
+    if (m.kind === 'product') products.add(m.code);
+    else if (m.kind === 'colour') colours.set(m.concept, m);
+    else if (m.kind === 'size') sizes.set(m.concept, m);
+  }
+  const ctxProduct = products.size === 1 ? [...products][0] : undefined;
+  const ctxColour = colours.size === 1 ? [...colours.values()][0] : undefined;
+  const ctxSize = sizes.size === 1 ? [...sizes.values()][0] : undefined;
+  if (products.size > 1 || colours.size > 1 || sizes.size > 1) {
+    // "¿negro o blanco?": no guess, but the claim may be missing what the question hesitates about.
+    issues.push({ kind: 'context-variant', detail: 'the question names several products or variants; none taken' });
+    return;
+  }
+  for (const d of drafts) {
+    const named = d.product !== null && !d.productInherited ? d.product : null;
+    if (named !== null && ctxProduct !== undefined && named !== ctxProduct) continue;
+    let code = named;
+    if (code === null && ctxProduct !== undefined) {
+      const info = index.products.get(ctxProduct);
+      const fits = (!d.colour || offersColour(info, d.colour)) && (!d.size || offersSize(info, d.size));
+      if (fits) {
+        d.product = ctxProduct;
+        d.productInherited = false;
+        d.alternatives = [];
+        code = ctxProduct;
+        issues.push({ kind: 'context-variant', detail: `product ${ctxProduct} taken from the question` });
+      }
+    }
+    const info = index.products.get(code ?? featured ?? '');
+    if (d.colour === null && ctxColour && offersColour(info, ctxColour)) {
+      d.colour = ctxColour;
+      issues.push({ kind: 'context-variant', detail: `colour "${ctxColour.form}" taken from the question` });
+    }
+    if (d.size === null && ctxSize && offersSize(info, ctxSize)) {
+      d.size = ctxSize;
+      issues.push({ kind: 'context-variant', detail: `size "${ctxSize.form}" taken from the question` });
+    }
+  }
 }
 
 /** Without a featured product, the only product offering the named colour/size. */

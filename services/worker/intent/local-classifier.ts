@@ -18,6 +18,11 @@
  * - "yo" / 🙋 alone claim the featured product.
  * - Negated claims ("no la quiero", "ya no me la llevo") are cancellations.
  * - Questions and chatter carry `items: []`; cancellations carry items with `quantity: null`.
+ * - A question next to a claim lends it what it asked about ("¿hay en negro? la quiero en G" →
+ *   negro G), for fields the claim leaves empty and only when it fits the claimed product.
+ * - "quiero" + an infinitive that is not a buying verb ("quiero llorar", "quiero ir") is no claim.
+ * - Amounts (prices, percentages, times, dates, years, ratings) are never counts, codes or sizes,
+ *   and a comment that contains one is not a bare claim ("a las 8", "10/10").
  */
 import { getCatalogIndex } from './catalog-index.js';
 import { matchCatalog, type MatchResult, type Mention } from './catalog-matcher.js';
@@ -76,6 +81,7 @@ const ITEM_PENALTY: Record<ItemIssue['kind'], number> = {
   'large-quantity': 0.2,
   'unplaced-number': 0.3,
   'unknown-product': 0.4,
+  'context-variant': 0.05,
   typo: 0.03,
 };
 
@@ -113,7 +119,7 @@ function canonicalise(match: MatchResult): Canonical {
     const role = roleOf[i] ?? null;
     let unit: string;
     if (role && role.kind !== 'conj') {
-      unit = role.start === i ? PLACEHOLDER[role.kind] : '';
+      unit = role.start !== i ? '' : role.kind === 'number' && role.reason === 'amount' ? '_amt_' : PLACEHOLDER[role.kind];
     } else if (t.kind === 'punct') {
       if (CLAUSE_BREAK_PUNCT.has(t.norm)) {
         units.push(t.norm);
@@ -168,6 +174,10 @@ function bareness(match: MatchResult, units: string[]): Bareness {
     const unit = units[i] ?? '';
     if (!t) continue;
     if (role) {
+      if (role.kind === 'number' && role.reason === 'amount') {
+        bare = false; // "a las 8", "$350", "10/10": an amount is information, not a claim
+        continue;
+      }
       if (role.kind !== 'conj') slotKinds.add(role.kind === 'product' && role.via === 'code' ? 'code' : role.kind);
       if (role.kind === 'colour' && role.start === i) colourCount++;
       continue;
@@ -237,7 +247,7 @@ export function classifyLocal(text: string, catalog: Catalog, options: ClassifyL
   ).length;
   const hasSlots = ['colour', 'size', 'code', 'product', 'quantity'].some((k) => bare.slotKinds.has(k));
   const nounMentions = match.mentions.filter((m) => m.kind === 'noun').length;
-  const strayMentions = nounMentions + match.mentions.filter((m) => m.kind === 'number').length;
+  const strayMentions = nounMentions + match.mentions.filter((m) => m.kind === 'number' && m.reason !== 'amount').length;
 
   const purchaseCues = cues.filter((c) => c.intent === 'purchase');
   const cancelCues = cues.filter((c) => c.intent === 'cancel');
@@ -337,14 +347,21 @@ export function classifyLocal(text: string, catalog: Catalog, options: ClassifyL
 
   // "ya tengo la roja, ahora quiero la azul": when the claim clause names its own item, clauses that
   // say something else (a question, chatter, what the viewer already has) do not add items.
+  // A question among them ("¿hay en negro? la quiero en G") still tells what the claim leaves out:
+  // its mentions become context that fills the claim's empty fields.
+  const clauseOf = (m: Mention): number => clauses.findIndex((c) => m.start >= c.start && m.start < c.end);
+  const questionClauses = new Set<number>();
   if (intent === 'purchase' && excludedClauses.size === 0) {
     const claimClauses = new Set(purchaseCues.map((c) => c.clause));
     const itemWords = (m: Mention): boolean => m.kind === 'colour' || m.kind === 'size' || m.kind === 'product';
-    const clauseOf = (m: Mention): number => clauses.findIndex((c) => m.start >= c.start && m.start < c.end);
     if (match.mentions.some((m) => itemWords(m) && claimClauses.has(clauseOf(m)))) {
       cues.forEach((c) => {
         if (c.intent !== 'purchase' && !claimClauses.has(c.clause)) excludedClauses.add(c.clause);
       });
+      for (const k of excludedClauses) {
+        const clauseCues = cues.filter((c) => c.clause === k);
+        if (clauseCues.length > 0 && clauseCues.every((c) => c.intent === 'question')) questionClauses.add(k);
+      }
     }
   }
 
@@ -355,7 +372,8 @@ export function classifyLocal(text: string, catalog: Catalog, options: ClassifyL
       const clause = clauses.findIndex((c) => m.start >= c.start && m.start < c.end);
       return clause < 0 || !excludedClauses.has(clause);
     });
-    const built = buildItems(usable, index, featured, intent === 'cancel');
+    const context = match.mentions.filter((m) => questionClauses.has(clauseOf(m)));
+    const built = buildItems(usable, index, featured, intent === 'cancel', context);
     items = built.items;
     const seen = new Set<string>();
     for (const issue of built.issues) {

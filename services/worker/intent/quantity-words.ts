@@ -72,3 +72,67 @@ export const COUNT_NOUNS: ReadonlySet<string> = new Set([
   'pares',
   'x',
 ]);
+
+/**
+ * Numbers that are amounts, not counts, codes or sizes ("$350", "100%", "a las 8", "2 horas",
+ * "24 de diciembre", "2021"): the words around them say so. A number read this way never becomes an
+ * item attribute and never makes a comment look like a bare claim.
+ */
+export type AmountKind = 'price' | 'percent' | 'time' | 'date' | 'year' | 'rating';
+
+/** Units after a number that make it a time or a duration ("8 pm", "2 horas", "3 días"). */
+export const TIME_UNITS: ReadonlySet<string> = new Set([
+  'am', 'pm', 'hrs', 'hr', 'h', 'hs', 'hora', 'horas', 'min', 'mins', 'minuto', 'minutos', 'seg', 'segundo', 'segundos',
+  'dia', 'dias', 'semana', 'semanas', 'mes', 'meses', 'ano', 'anos', 'anitos', 'horitas', 'minutitos',
+]);
+
+/** Currency words after a number ("350 pesos", "20 mil", "15 lucas"). */
+export const CURRENCY_WORDS: ReadonlySet<string> = new Set([
+  'pesos', 'peso', 'soles', 'sol', 'dolares', 'dolar', 'dls', 'usd', 'mxn', 'mx', 'clp', 'cop', 'pen', 'ars', 'bs',
+  'bolivianos', 'quetzales', 'lempiras', 'colones', 'lucas', 'luca', 'varos', 'baros', 'mil', 'k', 'euros', 'eur',
+]);
+
+/** Month names: "10 de mayo" is a date. */
+export const MONTHS: ReadonlySet<string> = new Set([
+  'enero', 'febrero', 'marzo', 'abril', 'mayo', 'junio', 'julio', 'agosto', 'septiembre', 'setiembre', 'octubre',
+  'noviembre', 'diciembre',
+]);
+
+/**
+ * Units that are also how kids' sizes are spoken ("pijama talla 4 años", "body 6 meses"): a number
+ * before them is an age-size when the catalog sells that number as a size, a duration otherwise.
+ */
+export const AGE_UNITS: ReadonlySet<string> = new Set(['ano', 'anos', 'anitos', 'mes', 'meses']);
+
+/** Words before "las"/"la" + number that make it a clock time ("a las 8", "desde las 9", "son las 10"). */
+export const CLOCK_LEADS: ReadonlySet<string> = new Set(['a', 'desde', 'hasta', 'son', 'tipo']);
+
+/**
+ * What kind of amount the number at `i` is, from the words around it, or null when it may be a
+ * count/code/size. `norms` are normalised tokens; `isNumber(k)` tells whether token k is a number.
+ */
+export function amountKindAt(norms: readonly string[], i: number, isNumber: (k: number) => boolean): AmountKind | null {
+  const prev = norms[i - 1];
+  const prev2 = norms[i - 2];
+  const next = norms[i + 1];
+  const next2 = norms[i + 2];
+  if (next === '%' || (next === 'por' && next2 === 'ciento') || next === 'porciento') return 'percent';
+  if (prev === '$' || (next !== undefined && CURRENCY_WORDS.has(next))) return 'price';
+  // "8:30", "8 pm", "2 horas"; the minutes of "8:30" too.
+  if ((next === ':' && isNumber(i + 2)) || (prev === ':' && isNumber(i - 2))) return 'time';
+  if (next !== undefined && TIME_UNITS.has(next)) return 'time';
+  if ((prev === 'las' || prev === 'la') && prev2 !== undefined && CLOCK_LEADS.has(prev2)) return 'time';
+  if ((next === 'de' && next2 !== undefined && MONTHS.has(next2)) || (prev !== undefined && MONTHS.has(prev))) return 'date';
+  // "10/10", "10 de 10", "5 de 5": a rating.
+  const of = next === '/' || next === 'de' ? next2 : undefined;
+  const ofBefore = prev === '/' || prev === 'de' ? prev2 : undefined;
+  const value = Number(norms[i]);
+  if (of !== undefined && isNumber(i + 2) && ['5', '10', '100'].includes(of) && value <= Number(of)) return 'rating';
+  if (ofBefore !== undefined && isNumber(i - 2) && ['5', '10', '100'].includes(norms[i] ?? '') && Number(ofBefore) <= value) return 'rating';
+  return null;
+}
+
+/** A four-digit year of the last and this century ("desde 2019"). Checked after codes and sizes. */
+export function looksLikeYear(norm: string): boolean {
+  return /^(?:19|20)\d\d$/.test(norm);
+}

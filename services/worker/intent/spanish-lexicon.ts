@@ -95,10 +95,14 @@ export interface SizeAlias {
 export const SIZE_ALIASES: readonly SizeAlias[] = [
   { canonical: 'XXS', forms: ['xxs', '2xs'], guarded: [] },
   { canonical: 'XS', forms: ['xs', 'extra small', 'extra chica', 'equis ese', 'extra pequena'], guarded: [] },
-  { canonical: 'S', forms: ['s', 'small'], guarded: ['ese', 'chica', 'chico', 'pequena', 'pequeno', 'peque'] },
-  { canonical: 'M', forms: ['m', 'eme', 'mediana', 'mediano', 'medium'], guarded: ['med'] },
-  { canonical: 'L', forms: ['l', 'ele', 'large'], guarded: ['grande'] },
-  { canonical: 'XL', forms: ['xl', 'equis ele', 'extra large', 'extra grande', 'extragrande'], guarded: [] },
+  {
+    canonical: 'S',
+    forms: ['s', 'small'],
+    guarded: ['ese', 'chica', 'chico', 'chicas', 'chicos', 'pequena', 'pequeno', 'pequenas', 'pequenos', 'peque'],
+  },
+  { canonical: 'M', forms: ['m', 'eme', 'mediana', 'mediano', 'medianas', 'medianos', 'medium'], guarded: ['med'] },
+  { canonical: 'L', forms: ['l', 'ele', 'large'], guarded: ['grande', 'grandes'] },
+  { canonical: 'XL', forms: ['xl', 'equis ele', 'extra large', 'extra grande', 'extragrande', 'extra grandes'], guarded: [] },
   { canonical: 'XXL', forms: ['xxl', '2xl', 'doble equis ele', 'doble xl', 'xx l'], guarded: [] },
   { canonical: 'XXXL', forms: ['xxxl', '3xl', 'triple equis ele', 'triple xl'], guarded: [] },
   { canonical: '4XL', forms: ['4xl', 'xxxxl'], guarded: [] },
@@ -108,6 +112,37 @@ export const SIZE_ALIASES: readonly SizeAlias[] = [
     guarded: ['u', 'tu', 'os', 'libre'],
   },
 ];
+
+/**
+ * Guarded size words that are ordinary adjectives describing size ("chica", "grande"): besides after
+ * "talla", they count as a size where a size is expected — after "en" ("la quiero en chica"), right
+ * after a colour or product ("la negra grande", "sudadera chica"), or closing a counted item ("una
+ * grande y una mediana"). Other guarded forms ("ese", "tu", "u") stay talla-only: "en ese momento".
+ */
+export const DESCRIPTIVE_SIZE_WORDS: ReadonlySet<string> = new Set([
+  'chica', 'chico', 'chicas', 'chicos', 'pequena', 'pequeno', 'pequenas', 'pequenos', 'grande', 'grandes',
+]);
+
+/**
+ * Regional letter codes merchants use for sizes, read only from the catalog's own values: Mexico and
+ * Central America sell "CH" (chica), "G" (grande), "XG" (extra grande); others "P" (pequeña).
+ * A catalog value spelled this way gets the same concept as the international letter, so "chica",
+ * "S", "grande" or "L" resolve to the merchant's "CH"/"G". They are never matched in comments of a
+ * catalog that does not sell them ("g" or "p" alone are too ambiguous as generic words).
+ */
+export const REGIONAL_SIZE_CODES: ReadonlyMap<string, string> = new Map([
+  ['xxch', 'XXS'],
+  ['xch', 'XS'],
+  ['ch', 'S'],
+  ['p', 'S'],
+  ['g', 'L'],
+  ['xg', 'XL'],
+  ['eg', 'XL'],
+  ['xxg', 'XXL'],
+  ['2xg', 'XXL'],
+  ['xxxg', 'XXXL'],
+  ['3xg', 'XXXL'],
+]);
 
 /** Words that introduce a size ("talla M", "talle 40", "calzo 38", "número 37"). */
 export const SIZE_INTRODUCERS: ReadonlySet<string> = new Set([
@@ -271,6 +306,8 @@ export const COMMON_WORDS: ReadonlySet<string> = new Set(
     'estan estuvo sera seria puede podria deberia tiene tenga tengan sale salen vale valen cuesta cuestan queda quedan ' +
     'hermana hermano mama papa hija hijo tia prima esposo novio novia mujer hombre nina nino ninas ninos bebe ' +
     'llegue llego llegaron escucha escuchar ve vea verlo verla mostrar muestra muestras modelo modelando puesta ' +
-    'producto productos cosa cosas ropa prenda prendas tela calidad material stock disponible disponibles'
+    'producto productos cosa cosas ropa prenda prendas tela calidad material stock disponible disponibles ' +
+    // time words: never misspelt catalog words ("horas" is one letter away from nothing we sell)
+    'hora horas minuto minutos segundo segundos semanas meses anos rato ratito ahorita horita'
   ).split(' '),
 );
