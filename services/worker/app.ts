@@ -6,12 +6,12 @@ import { requestContext } from '../../shared/http/request-context.js';
 import type { IdempotencyStore } from '../../shared/idempotency/idempotency-store.js';
 import type { PushAuthOptions } from '../../shared/pubsub/push-auth.js';
 import { createPushAuth } from '../../shared/pubsub/push-auth.js';
-import { createPushHandler, type DeadLetterRecord, type PushOutcome } from '../../shared/pubsub/push-handler.js';
+import { createPushHandler, type PushOutcome } from '../../shared/pubsub/push-handler.js';
 import type { Publisher } from '../../shared/pubsub/publisher.js';
 import type { LiveStore } from '../../shared/tiendas/live-store.js';
 import type { TiendaStore } from '../../shared/tiendas/tienda-store.js';
 import { consumerFor, TOPIC_NAMES } from '../../shared/topology/topology.js';
-import type { AnalyticsSink } from './analytics.js';
+import { recordDeadLetter, type AnalyticsSink } from '../../shared/analytics/analytics-recorder.js';
 import { handleAiProcessing, type StoredIntent } from './handlers/ai-processing-handler.js';
 import { handleIncomingComment } from './handlers/incoming-comment-handler.js';
 import type { IntentService } from './intent/intent-service.js';
@@ -36,25 +36,10 @@ export interface WorkerDeps {
 export function createApp(deps: WorkerDeps): Koa {
   const app = new Koa({ proxy: true });
   const router = new Router();
-  const recordDeadLetter = async (r: DeadLetterRecord) =>
-    deps.analytics.record('dead_letters', `dlq:${r.consumer.topic}:${r.attributes['original_message_id'] ?? r.messageId}`, {
-      topic: r.consumer.topic,
-      subscription: r.consumer.subscription,
-      message_id: r.messageId,
-      idempotency_key: r.attributes['idempotency_key'] ?? null,
-      event: r.attributes['event'] ?? null,
-      tienda_id: r.attributes['tienda_id'] ?? null,
-      reason: r.reason,
-      failure_history: JSON.stringify(r.history),
-      original_data: r.data.toString('utf8').slice(0, 100_000),
-      delivery_attempt: r.history.length,
-      attributes: JSON.stringify(r.attributes),
-      dead_lettered_at: new Date((deps.now ?? Date.now)()).toISOString(),
-    });
   const common = {
     publisher: deps.publisher,
     retrySchedule: deps.retrySchedule,
-    onDeadLetter: recordDeadLetter,
+    onDeadLetter: recordDeadLetter(deps.analytics, deps.now),
     ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
     ...(deps.now ? { now: deps.now } : {}),
   };

@@ -5,7 +5,7 @@ import { isMainModule, runServer, startMain } from '../../shared/runtime/run-ser
 import { createServiceClients } from '../../shared/runtime/service-clients.js';
 import { LiveStore } from '../../shared/tiendas/live-store.js';
 import { TiendaStore } from '../../shared/tiendas/tienda-store.js';
-import { analyticsFromBigQuery } from './analytics.js';
+import { analyticsFromBigQuery } from '../../shared/analytics/analytics-recorder.js';
 import { createApp } from './app.js';
 import { workerConfig } from './config.js';
 import { IntentService } from './intent/intent-service.js';

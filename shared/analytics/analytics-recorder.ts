@@ -1,8 +1,10 @@
-import { AnalyticsError, AnalyticsUnavailableError } from '../../shared/analytics/analytics-errors.js';
-import type { BigQueryAnalyticsSink } from '../../shared/analytics/analytics-sink.js';
-import type { AnalyticsTableName } from '../../shared/analytics/tables/index.js';
-import { TransientError } from '../../shared/pubsub/handler-errors.js';
-import { getLogger } from '../../shared/logging/logger.js';
+import type { DeadLetterRecord } from '../pubsub/push-handler.js';
+import { ATTR } from '../topology/topology.js';
+import { AnalyticsError, AnalyticsUnavailableError } from './analytics-errors.js';
+import type { BigQueryAnalyticsSink } from './analytics-sink.js';
+import type { AnalyticsTableName } from './tables/index.js';
+import { TransientError } from '../pubsub/handler-errors.js';
+import { getLogger } from '../logging/logger.js';
 
 /**
  * How the worker streams one analytics row. The insertId is ours (stable per comment), so a retried message
@@ -33,4 +35,23 @@ export function analyticsFromBigQuery(sink: BigQueryAnalyticsSink): AnalyticsSin
       }
     },
   };
+}
+
+/** The `dead_letters` row every push consumer writes, so one table covers them all. */
+export function recordDeadLetter(analytics: AnalyticsSink, now: () => number = Date.now) {
+  return (r: DeadLetterRecord): Promise<void> =>
+    analytics.record('dead_letters', `dlq:${r.consumer.topic}:${r.attributes[ATTR.originalMessageId] ?? r.messageId}`, {
+      topic: r.consumer.topic,
+      subscription: r.consumer.subscription,
+      message_id: r.messageId,
+      idempotency_key: r.attributes[ATTR.idempotencyKey] ?? null,
+      event: r.attributes[ATTR.event] ?? null,
+      tienda_id: r.attributes[ATTR.tiendaId] ?? null,
+      reason: r.reason,
+      delivery_attempt: r.history.length,
+      failure_history: JSON.stringify(r.history),
+      original_data: r.data.toString('utf8').slice(0, 100_000),
+      attributes: JSON.stringify(r.attributes),
+      dead_lettered_at: new Date(now()).toISOString(),
+    });
 }

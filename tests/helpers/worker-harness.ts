@@ -6,7 +6,7 @@ import { LiveStore, type LiveInput } from '../../shared/tiendas/live-store.js';
 import { TiendaStore } from '../../shared/tiendas/tienda-store.js';
 import { provisionTopology } from '../../shared/topology/provision-topology.js';
 import { consumerFor, TOPIC_NAMES } from '../../shared/topology/topology.js';
-import { analyticsFromBigQuery } from '../../services/worker/analytics.js';
+import { analyticsFromBigQuery } from '../../shared/analytics/analytics-recorder.js';
 import { createApp, type WorkerDeps } from '../../services/worker/app.js';
 import { IntentService } from '../../services/worker/intent/intent-service.js';
 import type { LlmIntentChain } from '../../services/worker/intent/llm/llm-intent-chain.js';

@@ -4,7 +4,7 @@ import { addLogContext } from '../../../shared/logging/log-context.js';
 import { getLogger } from '../../../shared/logging/logger.js';
 import { PermanentError } from '../../../shared/pubsub/handler-errors.js';
 import type { Live, LiveStore } from '../../../shared/tiendas/live-store.js';
-import type { AnalyticsSink } from '../analytics.js';
+import type { AnalyticsSink } from '../../../shared/analytics/analytics-recorder.js';
 import type { IntentDecision, IntentService } from '../intent/intent-service.js';
 import type { Catalog } from '../intent/intent-types.js';
 

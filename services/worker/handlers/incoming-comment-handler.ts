@@ -1,5 +1,5 @@
 import { AI_PROCESSING_SCHEMA_VERSION, type AiProcessingV1, type FeedCommentEvent } from '../../../shared/events/event-schemas.js';
-import type { AnalyticsSink } from '../analytics.js';
+import type { AnalyticsSink } from '../../../shared/analytics/analytics-recorder.js';
 import type { IdempotencyStore } from '../../../shared/idempotency/idempotency-store.js';
 import { publishOnce } from '../../../shared/idempotency/publish-once.js';
 import { addLogContext } from '../../../shared/logging/log-context.js';
