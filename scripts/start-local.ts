@@ -11,6 +11,9 @@ import { PubSub, type Message } from '@google-cloud/pubsub';
 import { signMetaBody } from '../services/ingress/providers/meta-signature.js';
 import { startIngress } from '../services/ingress/main.js';
 import { startWorker } from '../services/worker/main.js';
+import { startNotifier } from '../services/notifier/main.js';
+import { createPublisher } from '../shared/pubsub/publisher.js';
+import { NOTIFICATION_DELIVERY_SCHEMA_VERSION, type NotificationDeliveryV1 } from '../shared/events/event-schemas.js';
 import { LiveStore } from '../shared/tiendas/live-store.js';
 import { TiendaStore } from '../shared/tiendas/tienda-store.js';
 import { provisionTopology } from '../shared/topology/provision-topology.js';
@@ -20,12 +23,14 @@ import { startFlowFake } from '../tests/fakes/flow-fake.js';
 import { startGeminiFake } from '../tests/fakes/gemini-fake.js';
 import { startMercadoPagoFake } from '../tests/fakes/mercadopago-fake.js';
 import { startPayPalFake } from '../tests/fakes/paypal-fake.js';
+import { startMetaGraphFake } from '../tests/fakes/meta-graph-fake.js';
 import { checkEmulatorsInstalled, freePort, startEmulator, type RunningEmulator } from './lib/emulators.js';
 
 const once = process.argv.includes('--once');
 const PROJECT = process.env.GOOGLE_CLOUD_PROJECT ?? 'demo-livestreamsell';
 const INGRESS_PORT = Number(process.env.INGRESS_PORT ?? 8080);
 const WORKER_PORT = Number(process.env.WORKER_PORT ?? 8081);
+const NOTIFIER_PORT = Number(process.env.NOTIFIER_PORT ?? 8082);
 
 /** Obviously fake demo credentials (never real ones). */
 const DEMO = {
@@ -42,6 +47,7 @@ const DEMO = {
   paypalClientId: 'TEST-demo-paypal-client-id',
   paypalSecret: 'demo-paypal-client-secret',
   geminiKey: 'demo-gemini-key',
+  pageToken: 'demo-page-access-token',
 };
 
 const say = (line = '') => process.stdout.write(line + '\n');
@@ -75,7 +81,8 @@ async function main() {
   const paypal = await startPayPalFake({ clients: [{ clientId: DEMO.paypalClientId, clientSecret: DEMO.paypalSecret }] });
   const gemini = await startGeminiFake({ apiKey: DEMO.geminiKey });
   const bq = await startBigQueryFake({ dataset: 'livestreamsell', port: await freePort() });
-  stops.push(() => mp.close(), () => flow.close(), () => paypal.close(), () => gemini.close(), () => bq.close());
+  const graph = await startMetaGraphFake({ pageTokens: { [DEMO.pageId]: DEMO.pageToken, [DEMO.igId]: DEMO.pageToken } });
+  stops.push(() => mp.close(), () => flow.close(), () => paypal.close(), () => gemini.close(), () => bq.close(), () => graph.close());
 
   // 3. Services, configured only through their environment, as in production.
   const T = `TIENDA_${DEMO.tienda.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
@@ -89,6 +96,7 @@ async function main() {
     PAYPAL_API_URL: paypal.url,
     PAYPAL_CERT_TRUSTED_ORIGINS: paypal.url,
     GEMINI_API_URL: gemini.url,
+    META_GRAPH_URL: graph.url,
     BIGQUERY_API_URL: bq.url,
     PUSH_AUTH_ENABLED: 'false',
     RETRY_SCHEDULE: process.env.RETRY_SCHEDULE ?? '2s,4s,8s,15s,30s',
@@ -97,6 +105,7 @@ async function main() {
     EVENTS_HMAC_SECRET: DEMO.eventsSecret,
     PAYPAL_WEBHOOK_ID: 'WH-DEMO-0001',
     GEMINI_API_KEY: DEMO.geminiKey,
+    [`${T}_META_PAGE_TOKEN`]: DEMO.pageToken,
     [`${T}_MERCADOPAGO_WEBHOOK_SECRET`]: DEMO.mpWebhookSecret,
     [`${T}_MERCADOPAGO_ACCESS_TOKEN`]: DEMO.mpAccessToken,
     [`${T}_FLOW_API_KEY`]: DEMO.flowApiKey,
@@ -106,19 +115,20 @@ async function main() {
   };
   const ingress = await startIngress({ ...env, PORT: String(INGRESS_PORT) }, { handleSignals: false });
   const worker = await startWorker({ ...env, PORT: String(WORKER_PORT) }, { handleSignals: false });
-  stops.push(() => ingress.stop(), () => worker.stop());
+  const notifier = await startNotifier({ ...env, PORT: String(NOTIFIER_PORT) }, { handleSignals: false });
+  stops.push(() => ingress.stop(), () => worker.stop(), () => notifier.stop());
 
   // 4. Topology (the worker's consumers) + demo data.
   const pubsub = new PubSub({ projectId: PROJECT });
   const firestore = new Firestore({ projectId: PROJECT });
   stops.push(() => pubsub.close(), () => firestore.terminate());
   await provisionTopology(pubsub, {
-    endpoints: { worker: worker.url },
-    consumers: [consumerFor(TOPIC_NAMES.incomingComments), consumerFor(TOPIC_NAMES.aiProcessing)],
+    endpoints: { worker: worker.url, notifier: notifier.url },
+    consumers: [consumerFor(TOPIC_NAMES.incomingComments), consumerFor(TOPIC_NAMES.aiProcessing), consumerFor(TOPIC_NAMES.notificationDelivery)],
     nativeRetry: { minimumBackoffSeconds: 1, maximumBackoffSeconds: 10 },
   });
-  // payment_events and notification_delivery consumers arrive with later slices; hold their messages meanwhile.
-  for (const topic of [TOPIC_NAMES.paymentEvents, TOPIC_NAMES.notificationDelivery]) {
+  // The payment_events consumer arrives with the order slice; hold its messages meanwhile.
+  for (const topic of [TOPIC_NAMES.paymentEvents]) {
     await pubsub.createTopic(topic).catch((e) => ((e as { code?: number }).code === 6 ? null : Promise.reject(e)));
     await pubsub.topic(topic).createSubscription(`${topic}-demo-hold`).catch((e) => ((e as { code?: number }).code === 6 ? null : Promise.reject(e)));
   }
@@ -133,9 +143,9 @@ async function main() {
   stops.push(() => paySub.close());
 
   // 5. Replay the demo live through the real Meta webhook, signed like Meta signs.
-  say(`\nIngress  ${ingress.url}   Worker ${worker.url}   (project ${PROJECT})`);
+  say(`\nIngress  ${ingress.url}   Worker ${worker.url}   Notifier ${notifier.url}   (project ${PROJECT})`);
   say(`Pub/Sub emulator ${process.env.PUBSUB_EMULATOR_HOST}   Firestore emulator ${process.env.FIRESTORE_EMULATOR_HOST}`);
-  say(`Stand-ins: Mercado Pago ${mp.url}  Flow ${flow.url}  PayPal ${paypal.url}  Gemini ${gemini.url}  BigQuery ${bq.url}\n`);
+  say(`Stand-ins: Mercado Pago ${mp.url}  Flow ${flow.url}  PayPal ${paypal.url}  Gemini ${gemini.url}  BigQuery ${bq.url}  Meta Graph ${graph.url}\n`);
   const comments = readFileSync('data/demo-live-comments.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { author: string; text: string });
   const now = Math.floor(Date.now() / 1000);
   const changes = comments.map((c, i) => ({
@@ -167,8 +177,32 @@ async function main() {
     const items = ((row?.items as Array<Record<string, unknown>> | undefined) ?? []).map((it) => [it.product, it.color, it.size, it.quantity !== null ? `x${it.quantity}` : null].filter(Boolean).join(' ')).join(' + ');
     say(`  ${c.text.padEnd(36)} → ${row ? `${String(row.intent).padEnd(8)} ${items.padEnd(22)} (${row.source}, ${Number(row.confidence).toFixed(2)})` : 'not classified yet'}`);
   }
+  // The order step (next slice) will turn a purchase into a payment link; until then, show the notifier
+  // delivering one private reply as that step will ask it to.
+  const firstPurchase = comments.findIndex((_, i) => bq.rows('intents').some((r) => r.comment_id === ids[i] && r.intent === 'purchase'));
+  if (firstPurchase >= 0) {
+    const publisher = createPublisher(pubsub);
+    const reply: NotificationDeliveryV1 = {
+      schema_version: NOTIFICATION_DELIVERY_SCHEMA_VERSION,
+      notification_id: `demo-reply-${ids[firstPurchase]}`,
+      tienda_id: DEMO.tienda,
+      live_id: catalog.live_id,
+      platform: 'facebook',
+      account_id: DEMO.pageId,
+      comment_id: ids[firstPurchase]!,
+      kind: 'info',
+      text: `¡Hola ${comments[firstPurchase]!.author.split(' ')[0]}! Recibimos tu pedido: "${comments[firstPurchase]!.text}". Pronto te enviamos el link de pago.`,
+      order_id: null,
+      payment_url: null,
+    };
+    await publisher.publishJson(TOPIC_NAMES.notificationDelivery, reply, { event: 'notification_delivery', idempotencyKey: reply.notification_id, schemaVersion: reply.schema_version, tiendaId: DEMO.tienda });
+    await publisher.close();
+    const until = Date.now() + 15_000;
+    while (Date.now() < until && graph.replies.length === 0) await new Promise((r) => setTimeout(r, 100));
+  }
   await new Promise((r) => setTimeout(r, 500));
-  say(`\npayment_events: ${payments.map((m) => `${JSON.parse(m.data.toString()).event} ${JSON.parse(m.data.toString()).data.transaction_id}`).join(', ') || 'none yet'}`);
+  say(`\nprivate replies sent through the Meta Graph stand-in: ${graph.replies.length}${graph.replies[0] ? ` (to comment ${graph.replies[0].commentId}: "${graph.replies[0].text}")` : ''}`);
+  say(`payment_events: ${payments.map((m) => `${JSON.parse(m.data.toString()).event} ${JSON.parse(m.data.toString()).data.transaction_id}`).join(', ') || 'none yet'}`);
   say(`Gemini stand-in calls: ${gemini.requests.length} (only comments the local classifier was unsure of)`);
   say(`BigQuery stand-in rows: comments ${bq.rows('comments').length}, intents ${bq.rows('intents').length}`);
 
