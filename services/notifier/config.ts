@@ -1,5 +1,5 @@
-import { commonSettings, pushConsumerSettings } from '../../shared/config/common-settings.js';
-import { defineConfig, duration, optionalStr, port, str, urlWithDefault, type ConfigOf } from '../../shared/config/define-config.js';
+import { analyticsSettings, commonSettings, pushConsumerSettings } from '../../shared/config/common-settings.js';
+import { defineConfig, duration, port, urlWithDefault, type ConfigOf } from '../../shared/config/define-config.js';
 
 /** The notifier's one configuration schema, validated at start (`tsx services/notifier/main.ts`). */
 export const notifierConfig = defineConfig('notifier', {
@@ -16,7 +16,6 @@ export const notifierConfig = defineConfig('notifier', {
     doc: 'Timeout of one Send API call. A rejected token costs a second call, and both must fit in the 30 s push ack deadline.',
     schema: duration('8s'),
   },
-  bigqueryApiUrl: { env: 'BIGQUERY_API_URL', doc: 'BigQuery API base URL (unset: Google; a local stand-in in tests and `npm start`).', schema: optionalStr() },
-  bigqueryDataset: { env: 'BIGQUERY_DATASET', doc: 'BigQuery dataset of the analytics tables.', schema: str().default('livestreamsell') },
+  ...analyticsSettings,
 });
 export type NotifierConfig = ConfigOf<typeof notifierConfig.specs>;

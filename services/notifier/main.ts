@@ -1,9 +1,9 @@
-import { BigQueryAnalyticsSink } from '../../shared/analytics/analytics-sink.js';
 import { IdempotencyStore } from '../../shared/idempotency/idempotency-store.js';
 import { createLogger, setLogger } from '../../shared/logging/logger.js';
 import { isMainModule, runServer, startMain } from '../../shared/runtime/run-server.js';
 import { createServiceClients } from '../../shared/runtime/service-clients.js';
-import { analyticsFromBigQuery } from '../../shared/analytics/analytics-recorder.js';
+import { analyticsFromConfig } from '../../shared/analytics/analytics-recorder.js';
+import { pushAuthFromConfig } from '../../shared/pubsub/push-auth.js';
 import { createApp } from './app.js';
 import { notifierConfig } from './config.js';
 import { createGraphClient } from './graph-client.js';
@@ -14,11 +14,6 @@ export async function startNotifier(env: Record<string, string | undefined> = pr
   setLogger(createLogger({ level: config.logLevel, projectId: config.projectId, base: { service: 'notifier' } }));
   const clients = createServiceClients(config, env);
   const { firestore, secrets, publisher } = clients;
-  const sink = new BigQueryAnalyticsSink({
-    projectId: config.projectId,
-    dataset: config.bigqueryDataset,
-    ...(config.bigqueryApiUrl ? { apiEndpoint: config.bigqueryApiUrl } : {}),
-  });
   const app = createApp({
     // The default 60 s lease outlasts two Send API calls (META_TIMEOUT each): a live claim is never taken over
     // while its holder may still be talking to Meta.
@@ -26,13 +21,9 @@ export async function startNotifier(env: Record<string, string | undefined> = pr
     secrets,
     graph: createGraphClient({ baseUrl: config.metaGraphUrl, timeoutMs: config.metaTimeout }),
     publisher,
-    analytics: analyticsFromBigQuery(sink),
+    analytics: analyticsFromConfig(config),
     retrySchedule: config.retrySchedule,
-    pushAuth: {
-      enabled: config.pushAuthEnabled,
-      ...(config.pushAuthAudience ? { audience: config.pushAuthAudience } : {}),
-      allowedServiceAccounts: config.pushAuthServiceAccounts,
-    },
+    pushAuth: pushAuthFromConfig(config),
   });
   return runServer(app, {
     port: config.port,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { commonSettings, pushConsumerSettings } from '../../shared/config/common-settings.js';
-import { bool, defineConfig, duration, int, optionalStr, port, str, urlWithDefault, type ConfigOf } from '../../shared/config/define-config.js';
+import { analyticsSettings, commonSettings, pushConsumerSettings } from '../../shared/config/common-settings.js';
+import { bool, defineConfig, duration, int, port, str, urlWithDefault, type ConfigOf } from '../../shared/config/define-config.js';
 
 /** The worker's one configuration schema, validated at start (`npm run start:worker`). */
 export const workerConfig = defineConfig('worker', {
@@ -27,7 +27,6 @@ export const workerConfig = defineConfig('worker', {
   llmTimeout: { env: 'LLM_TIMEOUT', doc: 'Timeout of one LLM call before falling through to the next provider.', schema: duration('6s') },
   llmBreakerThreshold: { env: 'LLM_BREAKER_THRESHOLD', doc: 'Consecutive failures that open a provider\'s circuit breaker.', schema: int(5, 1, 1000) },
   llmBreakerCooldown: { env: 'LLM_BREAKER_COOLDOWN', doc: 'How long an open breaker skips its provider before one trial call.', schema: duration('30s') },
-  bigqueryApiUrl: { env: 'BIGQUERY_API_URL', doc: 'BigQuery API base URL (unset: Google; a local stand-in in tests and `npm start`).', schema: optionalStr() },
-  bigqueryDataset: { env: 'BIGQUERY_DATASET', doc: 'BigQuery dataset of the analytics tables.', schema: str().default('livestreamsell') },
+  ...analyticsSettings,
 });
 export type WorkerConfig = ConfigOf<typeof workerConfig.specs>;

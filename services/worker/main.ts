@@ -1,11 +1,11 @@
-import { BigQueryAnalyticsSink } from '../../shared/analytics/analytics-sink.js';
 import { IdempotencyStore } from '../../shared/idempotency/idempotency-store.js';
 import { createLogger, getLogger, setLogger } from '../../shared/logging/logger.js';
 import { isMainModule, runServer, startMain } from '../../shared/runtime/run-server.js';
 import { createServiceClients } from '../../shared/runtime/service-clients.js';
 import { LiveStore } from '../../shared/tiendas/live-store.js';
 import { TiendaStore } from '../../shared/tiendas/tienda-store.js';
-import { analyticsFromBigQuery } from '../../shared/analytics/analytics-recorder.js';
+import { analyticsFromConfig } from '../../shared/analytics/analytics-recorder.js';
+import { pushAuthFromConfig } from '../../shared/pubsub/push-auth.js';
 import { createApp } from './app.js';
 import { workerConfig } from './config.js';
 import { IntentService } from './intent/intent-service.js';
@@ -41,25 +41,16 @@ export async function startWorker(env: Record<string, string | undefined> = proc
     getLogger().info('intent providers', { llm: providers.map((p) => p.name), local: true });
   }
 
-  const sink = new BigQueryAnalyticsSink({
-    projectId: config.projectId,
-    dataset: config.bigqueryDataset,
-    ...(config.bigqueryApiUrl ? { apiEndpoint: config.bigqueryApiUrl } : {}),
-  });
   const app = createApp({
     tiendas: new TiendaStore(firestore),
     lives: new LiveStore(firestore),
     firestore,
     idempotency: new IdempotencyStore(firestore),
     publisher,
-    analytics: analyticsFromBigQuery(sink),
+    analytics: analyticsFromConfig(config),
     intents: new IntentService(chain),
     retrySchedule: config.retrySchedule,
-    pushAuth: {
-      enabled: config.pushAuthEnabled,
-      ...(config.pushAuthAudience ? { audience: config.pushAuthAudience } : {}),
-      allowedServiceAccounts: config.pushAuthServiceAccounts,
-    },
+    pushAuth: pushAuthFromConfig(config),
   });
   return runServer(app, {
     port: config.port,

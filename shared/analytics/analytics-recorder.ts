@@ -1,7 +1,7 @@
 import type { DeadLetterRecord } from '../pubsub/push-handler.js';
 import { ATTR } from '../topology/topology.js';
 import { AnalyticsError, AnalyticsUnavailableError } from './analytics-errors.js';
-import type { BigQueryAnalyticsSink } from './analytics-sink.js';
+import { BigQueryAnalyticsSink } from './analytics-sink.js';
 import type { AnalyticsTableName } from './tables/index.js';
 import { TransientError } from '../pubsub/handler-errors.js';
 import { getLogger } from '../logging/logger.js';
@@ -54,4 +54,15 @@ export function recordDeadLetter(analytics: AnalyticsSink, now: () => number = D
       attributes: JSON.stringify(r.attributes),
       dead_lettered_at: new Date(now()).toISOString(),
     });
+}
+
+/** The recorder a service uses, from its analytics settings (`BIGQUERY_API_URL`, `BIGQUERY_DATASET`). */
+export function analyticsFromConfig(config: { projectId: string; bigqueryDataset: string; bigqueryApiUrl?: string | undefined }): AnalyticsSink {
+  return analyticsFromBigQuery(
+    new BigQueryAnalyticsSink({
+      projectId: config.projectId,
+      dataset: config.bigqueryDataset,
+      ...(config.bigqueryApiUrl ? { apiEndpoint: config.bigqueryApiUrl } : {}),
+    }),
+  );
 }

@@ -58,3 +58,9 @@ export const pushConsumerSettings = {
     schema: csv(),
   },
 } satisfies Record<string, SettingSpec>;
+
+/** Settings of services that stream analytics rows into BigQuery (worker, notifier). */
+export const analyticsSettings = {
+  bigqueryApiUrl: { env: 'BIGQUERY_API_URL', doc: 'BigQuery API base URL (unset: Google; a local stand-in in tests and `npm start`).', schema: optionalStr() },
+  bigqueryDataset: { env: 'BIGQUERY_DATASET', doc: 'BigQuery dataset of the analytics tables.', schema: str().default('livestreamsell') },
+} satisfies Record<string, SettingSpec>;

@@ -53,3 +53,12 @@ export function createPushAuth(options: PushAuthOptions): Middleware {
     await next();
   };
 }
+
+/** The push-auth options from a push consumer's config (`PUSH_AUTH_*`). */
+export function pushAuthFromConfig(config: { pushAuthEnabled: boolean; pushAuthAudience?: string | undefined; pushAuthServiceAccounts: string[] }): PushAuthOptions {
+  return {
+    enabled: config.pushAuthEnabled,
+    ...(config.pushAuthAudience ? { audience: config.pushAuthAudience } : {}),
+    allowedServiceAccounts: config.pushAuthServiceAccounts,
+  };
+}
