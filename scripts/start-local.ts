@@ -24,13 +24,24 @@ import { startGeminiFake } from '../tests/fakes/gemini-fake.js';
 import { startMercadoPagoFake } from '../tests/fakes/mercadopago-fake.js';
 import { startPayPalFake } from '../tests/fakes/paypal-fake.js';
 import { startMetaGraphFake } from '../tests/fakes/meta-graph-fake.js';
+import { defineConfig, port, str } from '../shared/config/define-config.js';
 import { checkEmulatorsInstalled, freePort, startEmulator, type RunningEmulator } from './lib/emulators.js';
 
 const once = process.argv.includes('--once');
-const PROJECT = process.env.GOOGLE_CLOUD_PROJECT ?? 'demo-livestreamsell';
-const INGRESS_PORT = Number(process.env.INGRESS_PORT ?? 8080);
-const WORKER_PORT = Number(process.env.WORKER_PORT ?? 8081);
-const NOTIFIER_PORT = Number(process.env.NOTIFIER_PORT ?? 8082);
+/** `npm start`'s own settings; the services it starts validate theirs as in production. */
+const startConfig = defineConfig('npm start', {
+  projectId: { env: 'GOOGLE_CLOUD_PROJECT', doc: 'Emulator project id.', schema: str().default('demo-livestreamsell') },
+  ingressPort: { env: 'INGRESS_PORT', doc: 'Port of the ingress.', schema: port(8080) },
+  workerPort: { env: 'WORKER_PORT', doc: 'Port of the worker.', schema: port(8081) },
+  notifierPort: { env: 'NOTIFIER_PORT', doc: 'Port of the notifier.', schema: port(8082) },
+  logLevel: { env: 'LOG_LEVEL', doc: 'Log level of the services (quiet by default so the report stays readable).', schema: str().default('WARNING') },
+  retrySchedule: { env: 'RETRY_SCHEDULE', doc: 'Retry schedule of the push consumers, compressed for a demo.', schema: str().default('2s,4s,8s,15s,30s') },
+});
+const settings = startConfig.load();
+const PROJECT = settings.projectId;
+const INGRESS_PORT = settings.ingressPort;
+const WORKER_PORT = settings.workerPort;
+const NOTIFIER_PORT = settings.notifierPort;
 
 /** Obviously fake demo credentials (never real ones). */
 const DEMO = {
@@ -90,7 +101,7 @@ async function main() {
     ...process.env,
     GOOGLE_CLOUD_PROJECT: PROJECT,
     SECRETS_SOURCE: 'env',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARNING',
+    LOG_LEVEL: settings.logLevel,
     MERCADOPAGO_API_URL: mp.url,
     FLOW_API_URL: flow.url,
     PAYPAL_API_URL: paypal.url,
@@ -99,7 +110,7 @@ async function main() {
     META_GRAPH_URL: graph.url,
     BIGQUERY_API_URL: bq.url,
     PUSH_AUTH_ENABLED: 'false',
-    RETRY_SCHEDULE: process.env.RETRY_SCHEDULE ?? '2s,4s,8s,15s,30s',
+    RETRY_SCHEDULE: settings.retrySchedule,
     META_APP_SECRET: DEMO.metaAppSecret,
     META_VERIFY_TOKEN: DEMO.verifyToken,
     EVENTS_HMAC_SECRET: DEMO.eventsSecret,

@@ -47,7 +47,8 @@ describe('Graph client: private replies against the Meta Graph fake', () => {
   let client: GraphClient;
   beforeAll(async () => {
     meta = await startMetaGraphFake({ pageTokens: { [PAGE]: 'page-token-1', [IG]: 'ig-page-token' } });
-    client = createGraphClient({ baseUrl: meta.url, timeoutMs: 300 });
+    // Generous: a cold first request on a loaded CI machine must not look like a timeout; the timeout tests hang for real.
+    client = createGraphClient({ baseUrl: meta.url, timeoutMs: 2000 });
   });
   afterAll(() => meta.close());
   beforeEach(() => {

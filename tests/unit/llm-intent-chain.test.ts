@@ -23,7 +23,8 @@ import type { OpenAiFake } from '../fakes/openai-fake.js';
 
 const catalog = JSON.parse(readFileSync(new URL('../../data/catalog-demo.json', import.meta.url), 'utf8')) as Catalog;
 const LOCAL: IntentResult = { intent: 'other', items: [], confidence: 0.42, source: 'local' };
-const TIMEOUT_MS = 200;
+// Large enough that a cold request on a loaded CI machine never looks like a timeout; the hang tests wait it out.
+const TIMEOUT_MS = 1000;
 const KEYS = { gemini: 'gemini-test-key', openai: 'sk-openai-test-key', openrouter: 'sk-or-v1-test-key' };
 
 let gemini: GeminiFake;
