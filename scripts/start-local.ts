@@ -66,10 +66,19 @@ const say = (line = '') => process.stdout.write(line + '\n');
 async function main() {
   const stops: Array<() => Promise<unknown>> = [];
   const stopAll = async () => {
-    for (const s of stops.reverse()) await s().catch(() => undefined);
+    // Each step is bounded (a client waiting on its own retries must not keep the emulators alive).
+    for (const s of stops.reverse()) await Promise.race([s().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
   };
-  process.once('SIGINT', () => void stopAll().then(() => process.exit(0)));
-  process.once('SIGTERM', () => void stopAll().then(() => process.exit(0)));
+  // Ctrl-C reaches us twice (from the terminal and relayed by npm/tsx): a second signal must not kill the
+  // process half-way and orphan the emulators, so every signal is handled and only the first one acts.
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    void stopAll().then(() => process.exit(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   // 1. Emulators (unless already given).
   const emulators: RunningEmulator[] = [];
@@ -171,7 +180,7 @@ async function main() {
   const payment = mp.setPayment({ id: 20000, status: 'approved', external_reference: 'demo-order-1', transaction_amount: 9990, currency_id: 'CLP' });
   // Seeded for the README's curl examples: a second approved MP payment, a paid Flow order, a PayPal capture.
   mp.setPayment({ id: 20001, status: 'approved', external_reference: 'demo-order-2', transaction_amount: 24990, currency_id: 'CLP' });
-  const flowPaid = flow.addPayment({ apiKey: DEMO.flowApiKey, commerceOrder: 'demo-order-3', amount: 19990, status: 2 });
+  flow.addPayment({ apiKey: DEMO.flowApiKey, commerceOrder: 'demo-order-3', amount: 19990, status: 2, token: 'DEMO0FLOW0TOKEN0000000000000000000000001' });
   const capture = paypal.setCapture({ id: 'DEMOCAPTURE0001', status: 'COMPLETED', amount: { currency_code: 'USD', value: '12.34' }, custom_id: 'demo-order-4' });
   const ppSigned = paypal.signedWebhook(paypal.captureEvent(capture, 'PAYMENT.CAPTURE.COMPLETED'), { webhookId: 'WH-DEMO-0001' });
   const note = mp.signedNotification({ paymentId: payment.id, secret: DEMO.mpWebhookSecret, path: `/webhooks/mercadopago/${DEMO.tienda}` });
@@ -217,8 +226,7 @@ async function main() {
   say(`Gemini stand-in calls: ${gemini.requests.length} (only comments the local classifier was unsure of)`);
   say(`BigQuery stand-in rows: comments ${bq.rows('comments').length}, intents ${bq.rows('intents').length}`);
 
-  say('\nReady-made requests for the stand-ins (their tokens and signatures come from this run):');
-  say(`  curl -s -X POST ${ingress.url}/webhooks/flow/${DEMO.tienda} -d 'token=${flowPaid.token}'`);
+  say('\nReady-made PayPal request (signed with this run\'s stand-in key; the Flow token is fixed: see the README):');
   say(`  curl -s -X POST ${ingress.url}/webhooks/paypal/${DEMO.tienda} ${Object.entries(ppSigned.headers).map(([k, v]) => `-H '${k}: ${v}'`).join(' ')} --data-binary '${ppSigned.body.replace(/'/g, "'\\''")}'`);
 
   if (once) {

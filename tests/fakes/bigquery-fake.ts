@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   ANALYTICS_PARTITION_TYPE,
   ANALYTICS_TABLES,
@@ -7,6 +6,7 @@ import {
   loadTableSchema,
   type TableField,
 } from '../../shared/analytics/tables/index.js';
+import { listen, parseJson, readBody, sendJson, sendText } from './fake-http.js';
 
 /**
  * A local BigQuery for streaming inserts, speaking the REST wire format the official `@google-cloud/bigquery`
@@ -289,24 +289,22 @@ export async function startBigQueryFake(options: BigQueryFakeOptions = {}): Prom
     requests.push(record);
     const send = (status: number, payload: unknown) => {
       record.status = status;
-      const text = JSON.stringify(payload);
-      res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
-      res.end(text);
+      sendJson(res, status, payload);
     };
 
-    const raw = await readBody(req);
+    const raw = (await readBody(req)).toString('utf8');
     const match = TABLE_PATH.exec(url.pathname);
     if (match) {
       record.dataset = match[2];
       record.table = match[3];
     }
     if (raw.length > 0) {
-      try {
-        record.body = JSON.parse(raw);
-      } catch {
+      const parsed = parseJson(raw);
+      if (!parsed) {
         send(400, bigQueryErrorBody(400, 'Parse error', 'parseError'));
         return;
       }
+      record.body = parsed.value;
     }
 
     if (requestFailures && requestFailures.remaining > 0) {
@@ -340,23 +338,16 @@ export async function startBigQueryFake(options: BigQueryFakeOptions = {}): Prom
     send(result.status, result.payload);
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(bigQueryErrorBody(500, `fake failure: ${String(err)}`)));
-      }
-    });
+  const server = await listen(handle, {
+    port: options.port,
+    // Unlike its regular answers, this last-resort one goes out without a content-length.
+    onError: (res, err) =>
+      sendText(res, 500, 'application/json', JSON.stringify(bigQueryErrorBody(500, `fake failure: ${String(err)}`))),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     dataset: datasetName,
     rows: (table, dataset = datasetName) =>
       (tables.get(`${dataset}.${table}`)?.rows ?? []).map((r) => structuredClone(r.json)),
@@ -375,21 +366,8 @@ export async function startBigQueryFake(options: BigQueryFakeOptions = {}): Prom
       requestFailures = undefined;
       requests.length = 0;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: server.close,
   };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { escapeHtml, jsonSender, listen, parseJson, readBody, redirect, scriptQueue, sendHtml, sleep } from './fake-http.js';
 
 /**
  * A wire-level stand-in for Flow's REST API (tests and local demos). Signing is re-implemented here from
@@ -62,7 +62,7 @@ export interface FlowFake {
   close(): Promise<void>;
   registerMerchant(apiKey: string, secretKey: string): void;
   /** Seeds a payment directly (as if created through payment/create); returns its token. */
-  addPayment(input: { apiKey: string; commerceOrder: string; amount: number; status?: FlowStatusCode; currency?: string; subject?: string; email?: string; urlConfirmation?: string }): {
+  addPayment(input: { apiKey: string; commerceOrder: string; amount: number; status?: FlowStatusCode; currency?: string; subject?: string; email?: string; urlConfirmation?: string; /** Fixed token (demos); random by default. */ token?: string }): {
     token: string;
     payment: FlowFakePayment;
   };
@@ -76,6 +76,9 @@ export interface FlowFake {
   delayNext(ms: number, count?: number): void;
   requests: Array<{ method: string; path: string }>;
 }
+
+/** Flow's JSON content-type, lower case. */
+const sendJson = jsonSender(() => ({ 'content-type': 'application/json; charset=utf-8' }));
 
 /** Flow's signature, from its docs (kept independent from the production module on purpose). */
 export function flowSign(params: Record<string, string>, secretKey: string): string {
@@ -91,13 +94,13 @@ export async function startFlowFake(options: FlowFakeOptions = {}): Promise<Flow
   const merchants = new Map<string, string>((options.merchants ?? []).map((m) => [m.apiKey, m.secretKey]));
   const byToken = new Map<string, StoredPayment>();
   const requests: Array<{ method: string; path: string }> = [];
-  const failures: number[] = [];
-  const delays: number[] = [];
+  const failures = scriptQueue<number>();
+  const delays = scriptQueue<number>();
   let nextFlowOrder = 7_500_000;
   let url = '';
 
   const newPayment = (input: Parameters<FlowFake['addPayment']>[0] & { urlReturn?: string; optional?: string }): { token: string; payment: FlowFakePayment } => {
-    const token = randomBytes(20).toString('hex').toUpperCase();
+    const token = input.token ?? randomBytes(20).toString('hex').toUpperCase();
     const now = flowDate(new Date());
     const payment: FlowFakePayment = {
       flowOrder: nextFlowOrder++,
@@ -108,7 +111,7 @@ export async function startFlowFake(options: FlowFakeOptions = {}): Promise<Flow
       currency: input.currency ?? 'CLP',
       amount: input.amount,
       payer: input.email ?? 'comprador@example.com',
-      optional: input.optional ? (safeJson(input.optional) as Record<string, string> | null) : null,
+      optional: input.optional ? ((parseJson(input.optional)?.value ?? null) as Record<string, string> | null) : null,
       pending_info: { media: null, date: null },
       paymentData: emptyPaymentData(),
       merchantId: null,
@@ -144,7 +147,7 @@ export async function startFlowFake(options: FlowFakeOptions = {}): Promise<Flow
     const path = target.pathname.replace(/^\/api(?=\/)/, ''); // accept both `<url>` and `<url>/api` as base
     requests.push({ method: req.method ?? 'GET', path });
     const delay = delays.shift();
-    if (delay) await new Promise((r) => setTimeout(r, delay));
+    if (delay) await sleep(delay);
 
     if (path === '/app/web/pay.php') return payPage(target, res);
 
@@ -210,9 +213,7 @@ export async function startFlowFake(options: FlowFakeOptions = {}): Promise<Flow
       if (stored.urlConfirmation) void sendConfirmation(token).catch(() => undefined);
       if (stored.urlReturn) {
         // Flow returns the browser with a POST of token=…; a 302 GET is the closest a plain link can do.
-        res.writeHead(302, { location: `${stored.urlReturn}${stored.urlReturn.includes('?') ? '&' : '?'}token=${token}` });
-        res.end();
-        return;
+        return redirect(res, `${stored.urlReturn}${stored.urlReturn.includes('?') ? '&' : '?'}token=${token}`);
       }
       return sendHtml(res, 200, `<p>Orden ${stored.payment.flowOrder}: estado ${stored.payment.status}</p>`);
     }
@@ -224,22 +225,16 @@ export async function startFlowFake(options: FlowFakeOptions = {}): Promise<Flow
     );
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { code: 500, message: String(error) });
-      else res.destroy();
-    });
+  const server = await listen(handle, {
+    port: options.port,
+    host: options.host,
+    onError: (res, error) => sendJson(res, 500, { code: 500, message: String(error) }),
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
-  url = `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
+  url = server.url;
 
   return {
     url,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    close: server.close,
     registerMerchant: (apiKey, secretKey) => void merchants.set(apiKey, secretKey),
     addPayment: (input) => newPayment(input),
     setStatus(token, status) {
@@ -251,12 +246,8 @@ export async function startFlowFake(options: FlowFakeOptions = {}): Promise<Flow
     getStoredPayment: (token) => byToken.get(token)?.payment,
     confirmationBody: (token) => new URLSearchParams({ token }).toString(),
     sendConfirmation,
-    failNext(status, count = 1) {
-      for (let i = 0; i < count; i++) failures.push(status);
-    },
-    delayNext(ms, count = 1) {
-      for (let i = 0; i < count; i++) delays.push(ms);
-    },
+    failNext: (status, count) => failures.push(status, count),
+    delayNext: (ms, count) => delays.push(ms, count),
     requests,
   };
 }
@@ -283,33 +274,4 @@ function emptyPaymentData(): FlowFakePayment['paymentData'] {
 /** Flow's `yyyy-mm-dd hh:mm:ss` (Chile local time in production; UTC here). */
 function flowDate(date: Date): string {
   return date.toISOString().slice(0, 19).replace('T', ' ');
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function sendHtml(res: ServerResponse, status: number, html: string): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' });
-  res.end(`<!doctype html><meta charset="utf-8">${html}`);
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -1,6 +1,7 @@
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { headerValue, sendJson, startFakeHttpServer } from './fake-http.js';
+import type { RecordedHttpRequest } from './fake-http.js';
 
 /**
  * Local stand-in for the Gemini API (and Vertex AI's Gemini endpoint) speaking the real wire format, for tests
@@ -17,7 +18,8 @@ import { randomUUID } from 'node:crypto';
  * the worker's intent prompt contains) that gives a plausible classification, or `other` when it finds nothing —
  * good enough for a demo, not a model.
  *
- * This file also exports the plumbing the OpenAI fake reuses (reply type, heuristic, HTTP server helper).
+ * This file also exports what the OpenAI fake reuses (reply type, heuristic, token estimate); the HTTP server
+ * itself is fake-http.ts's.
  */
 
 /** A scripted answer. Providers render each kind in their own wire format. */
@@ -39,17 +41,8 @@ export type LlmFakeReply =
   /** The default heuristic classification. */
   | { kind: 'heuristic' };
 
-export interface RecordedLlmRequest {
-  method: string;
-  /** Path without the query string. */
-  path: string;
-  query: Record<string, string>;
-  headers: http.IncomingHttpHeaders;
-  rawBody: string;
-  /** Parsed JSON body, or null when it was not JSON. */
-  body: any;
+export interface RecordedLlmRequest extends RecordedHttpRequest {
   model: string | null;
-  receivedAt: number;
 }
 
 export interface GeminiFakeRequest extends RecordedLlmRequest {
@@ -108,9 +101,7 @@ const GEMINI_PATH = /^\/(v1beta|v1alpha|v1)\/models\/([^/:]+):generateContent$/;
 const VERTEX_PATH = /^\/(v1beta1|v1)\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/google\/models\/([^/:]+):generateContent$/;
 
 export async function startGeminiFake(options: GeminiFakeOptions = {}): Promise<GeminiFake> {
-  const requests: GeminiFakeRequest[] = [];
-  const queue: LlmFakeReply[] = [];
-  let responder: LlmFakeResponder<GeminiFakeRequest> | null = options.respond ?? null;
+  const script = llmFakeScript<GeminiFakeRequest>(options.respond ?? null);
 
   const server = await startFakeHttpServer(options.port ?? 0, async (recorded, res, exchange) => {
     const gemini = GEMINI_PATH.exec(recorded.path);
@@ -122,7 +113,7 @@ export async function startGeminiFake(options: GeminiFakeOptions = {}): Promise<
       vertex: vertex ? { project: vertex[2] ?? '', location: vertex[3] ?? '' } : null,
       promptText: geminiPromptText(recorded.body),
     };
-    requests.push(request);
+    script.controls.requests.push(request);
 
     if (recorded.method !== 'POST' || model === null) {
       return sendGoogleError(res, 404, `Requested entity was not found: ${recorded.method} ${recorded.path}`);
@@ -136,8 +127,7 @@ export async function startGeminiFake(options: GeminiFakeOptions = {}): Promise<
     }
     if (recorded.body === null) return sendGoogleError(res, 400, 'Invalid JSON payload received.');
 
-    const reply = queue.shift() ?? (responder ? await responder(request) : { kind: 'heuristic' as const });
-    await exchange.play(reply, (final) => {
+    await exchange.play(await script.next(request), (final) => {
       switch (final.kind) {
         case 'json':
           return sendGeminiText(res, request, JSON.stringify(final.value), options.modelVersion, final.usage);
@@ -158,20 +148,7 @@ export async function startGeminiFake(options: GeminiFakeOptions = {}): Promise<
     });
   });
 
-  return {
-    url: server.url,
-    requests,
-    enqueue: (...replies) => void queue.push(...replies),
-    setResponder: (next) => {
-      responder = next;
-    },
-    reset: () => {
-      requests.length = 0;
-      queue.length = 0;
-      responder = options.respond ?? null;
-    },
-    close: () => server.close(),
-  };
+  return { url: server.url, ...script.controls, close: () => server.close() };
 }
 
 function geminiPromptText(body: any): string {
@@ -211,115 +188,41 @@ function sendGoogleError(res: http.ServerResponse, status: number, message?: str
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Shared plumbing (also used by openai-fake.ts)
+// Also used by openai-fake.ts
 
-export interface FakeExchange {
-  /** Resolve `delay`/`hang`/`drop`, then hand the final reply to `render`. */
-  play(reply: LlmFakeReply, render: (final: Exclude<LlmFakeReply, { kind: 'delay' | 'hang' | 'drop' }>) => void): Promise<void>;
-}
-
-export interface FakeHttpServer {
-  url: string;
-  close(): Promise<void>;
-}
-
-/**
- * node:http on 127.0.0.1 that parses each request into a RecordedLlmRequest and tracks sockets and timers, so
- * close() ends hung and delayed exchanges at once instead of waiting for keep-alive or the client.
- */
-export async function startFakeHttpServer(
-  port: number,
-  handle: (request: RecordedLlmRequest, res: http.ServerResponse, exchange: FakeExchange) => Promise<void> | void,
-): Promise<FakeHttpServer> {
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
-  let closed = false;
-
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const rawBody = Buffer.concat(chunks).toString('utf8');
-      let body: any = null;
-      try {
-        body = rawBody ? JSON.parse(rawBody) : null;
-      } catch {
-        body = null;
-      }
-      const url = new URL(req.url ?? '/', 'http://fake.local');
-      const recorded: RecordedLlmRequest = {
-        method: req.method ?? 'GET',
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers: req.headers,
-        rawBody,
-        body,
-        model: null,
-        receivedAt: Date.now(),
-      };
-      const exchange: FakeExchange = {
-        async play(reply, render) {
-          let current = reply;
-          while (current.kind === 'delay') {
-            const { ms, then } = current;
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(() => {
-                timers.delete(timer);
-                resolve();
-              }, ms);
-              timers.add(timer);
-            });
-            if (closed || res.destroyed) return;
-            current = then;
-          }
-          if (current.kind === 'hang') return; // the socket is destroyed by close() (or by the client aborting)
-          if (current.kind === 'drop') {
-            req.socket.destroy();
-            return;
-          }
-          render(current);
-        },
-      };
-      Promise.resolve(handle(recorded, res, exchange)).catch((error: unknown) => {
-        if (!res.headersSent) sendJson(res, 500, { error: { message: String(error) } });
-      });
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    close: async () => {
-      closed = true;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await done;
-    },
+/** The scripting both LLM fakes expose: every request recorded, and each reply from the queue, the responder or the heuristic. */
+export interface LlmFakeScript<R> {
+  /** The fake's public scripting methods, as its `start…Fake` returns them. */
+  controls: {
+    requests: R[];
+    enqueue(...replies: LlmFakeReply[]): void;
+    setResponder(responder: LlmFakeResponder<R> | null): void;
+    /** Forget requests, queue and responder (back to the one given at start). */
+    reset(): void;
   };
+  /** The reply to `request`: the next queued one, else the responder's, else the heuristic. */
+  next(request: R): Promise<LlmFakeReply>;
 }
 
-export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=UTF-8',
-    'content-length': Buffer.byteLength(payload),
-    ...headers,
-  });
-  res.end(payload);
-}
-
-export function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+export function llmFakeScript<R>(initialResponder: LlmFakeResponder<R> | null): LlmFakeScript<R> {
+  const requests: R[] = [];
+  const queue: LlmFakeReply[] = [];
+  let responder = initialResponder;
+  return {
+    controls: {
+      requests,
+      enqueue: (...replies) => void queue.push(...replies),
+      setResponder: (next) => {
+        responder = next;
+      },
+      reset: () => {
+        requests.length = 0;
+        queue.length = 0;
+        responder = initialResponder;
+      },
+    },
+    next: async (request) => queue.shift() ?? (responder ? await responder(request) : { kind: 'heuristic' }),
+  };
 }
 
 /** Roughly 4 characters per token, as the providers' own rules of thumb say. */

@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bearerToken, escapeHtml, header, jsonSender, listen, parseJson, readBody, redirect, scriptQueue, sendHtml, sleep } from './fake-http.js';
 
 /**
  * A wire-level stand-in for the Mercado Pago API (tests and local demos). Speaks MP's JSON shapes and error
@@ -94,6 +94,9 @@ const ERROR_BODIES: Record<number, object> = {
   502: { message: 'Bad Gateway', error: 'bad_gateway', status: 502, cause: [] },
   503: { message: 'Service unavailable', error: 'service_unavailable', status: 503, cause: [] },
 };
+
+/** MP spells its JSON content-type in lower case. */
+const sendJson = jsonSender(() => ({ 'content-type': 'application/json; charset=utf-8' }));
 
 const DETAIL_BY_STATUS: Record<string, string> = {
   approved: 'accredited',
@@ -214,8 +217,8 @@ export async function startMercadoPagoFake(options: MercadoPagoFakeOptions = {})
   const preferences = new Map<string, FakePreference>();
   const idempotentPreferences = new Map<string, FakePreference>();
   const requests: Array<{ method: string; path: string }> = [];
-  const failures: number[] = [];
-  const delays: number[] = [];
+  const failures = scriptQueue<number>();
+  const delays = scriptQueue<number>();
   let nextPaymentId = 1_300_000_000;
   let url = '';
 
@@ -223,15 +226,15 @@ export async function startMercadoPagoFake(options: MercadoPagoFakeOptions = {})
     const target = new URL(req.url ?? '/', 'http://fake');
     requests.push({ method: req.method ?? 'GET', path: target.pathname });
     const delay = delays.shift();
-    if (delay) await new Promise((r) => setTimeout(r, delay));
+    if (delay) await sleep(delay);
 
     if (req.method === 'GET' && target.pathname === '/checkout/v1/redirect') return checkoutPage(target, res);
 
     const failure = failures.shift();
     if (failure !== undefined) return sendJson(res, failure, ERROR_BODIES[failure] ?? { message: 'error', error: 'error', status: failure, cause: [] });
 
-    const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    if (!auth?.[1] || !tokens.has(auth[1])) return sendJson(res, 401, UNAUTHORIZED);
+    const token = bearerToken(req);
+    if (!token || !tokens.has(token)) return sendJson(res, 401, UNAUTHORIZED);
 
     const paymentMatch = /^\/v1\/payments\/([^/]+)$/.exec(target.pathname);
     if (req.method === 'GET' && paymentMatch?.[1]) {
@@ -241,12 +244,9 @@ export async function startMercadoPagoFake(options: MercadoPagoFakeOptions = {})
     if (req.method === 'POST' && target.pathname === '/checkout/preferences') {
       const key = header(req, 'x-idempotency-key');
       if (key && idempotentPreferences.has(key)) return sendJson(res, 201, idempotentPreferences.get(key));
-      let body: Record<string, unknown>;
-      try {
-        body = JSON.parse((await readBody(req)).toString('utf8')) as Record<string, unknown>;
-      } catch {
-        return sendJson(res, 400, { message: 'invalid json', error: 'bad_request', status: 400, cause: [] });
-      }
+      const parsed = parseJson((await readBody(req)).toString('utf8'));
+      if (!parsed) return sendJson(res, 400, { message: 'invalid json', error: 'bad_request', status: 400, cause: [] });
+      const body = parsed.value as Record<string, unknown>;
       const items = Array.isArray(body.items) ? (body.items as FakePreference['items']) : [];
       const invalid = items.length === 0 || items.some((i) => !i || typeof i.title !== 'string' || !(i.quantity > 0) || !(i.unit_price > 0));
       if (invalid) {
@@ -356,9 +356,7 @@ export async function startMercadoPagoFake(options: MercadoPagoFakeOptions = {})
       }
       const back = (preference.back_urls as Record<string, string> | undefined)?.[action === 'approve' ? 'success' : 'failure'];
       if (back) {
-        res.writeHead(302, { location: `${back}${back.includes('?') ? '&' : '?'}payment_id=${payment.id}&status=${payment.status}&external_reference=${encodeURIComponent(preference.external_reference ?? '')}` });
-        res.end();
-        return;
+        return redirect(res, `${back}${back.includes('?') ? '&' : '?'}payment_id=${payment.id}&status=${payment.status}&external_reference=${encodeURIComponent(preference.external_reference ?? '')}`);
       }
       return sendHtml(res, 200, `<p>Pago ${payment.id}: ${payment.status}</p>`);
     }
@@ -370,22 +368,16 @@ export async function startMercadoPagoFake(options: MercadoPagoFakeOptions = {})
     );
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { message: String(error), error: 'internal_error', status: 500, cause: [] });
-      else res.destroy();
-    });
+  const server = await listen(handle, {
+    port: options.port,
+    host: options.host,
+    onError: (res, error) => sendJson(res, 500, { message: String(error), error: 'internal_error', status: 500, cause: [] }),
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
-  url = `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
+  url = server.url;
 
   return {
     url,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    close: server.close,
     addAccessToken: (token) => void tokens.add(token),
     setPayment(payment) {
       const full = buildMercadoPagoPayment(payment, collectorId);
@@ -395,12 +387,8 @@ export async function startMercadoPagoFake(options: MercadoPagoFakeOptions = {})
     getStoredPayment: (id) => payments.get(String(id)),
     preferences,
     payPreference,
-    failNext(status, count = 1) {
-      for (let i = 0; i < count; i++) failures.push(status);
-    },
-    delayNext(ms, count = 1) {
-      for (let i = 0; i < count; i++) delays.push(ms);
-    },
+    failNext: (status, count) => failures.push(status, count),
+    delayNext: (ms, count) => delays.push(ms, count),
     requests,
     signedNotification,
     async deliverNotification(baseUrl, notification) {
@@ -412,30 +400,4 @@ export async function startMercadoPagoFake(options: MercadoPagoFakeOptions = {})
       return { status: res.status, body: await res.text() };
     },
   };
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function sendHtml(res: ServerResponse, status: number, html: string): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' });
-  res.end(`<!doctype html><meta charset="utf-8">${html}`);
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

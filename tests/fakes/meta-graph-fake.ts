@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listen, parseJson, readBody, scriptQueue, sendJson, sendText } from './fake-http.js';
 
 /**
  * A local Meta Graph API for private replies (the Send API with `recipient.comment_id`), speaking Meta's wire
@@ -145,26 +145,11 @@ function graphErrorBody(e: GraphError) {
   };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
 function sendGraphError(res: ServerResponse, e: GraphError) {
   // Meta adds WWW-Authenticate on token errors, like any OAuth 2.0 resource server.
   const headers: Record<string, string> =
     e.code === 190 ? { 'www-authenticate': `OAuth "Facebook Platform" "invalid_token" "${e.message.replace(/"/g, "'")}"` } : {};
   sendJson(res, e.httpStatus, graphErrorBody(e), headers);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 /** What a scripted failure becomes. */
@@ -199,7 +184,7 @@ export async function startMetaGraphFake(options: MetaGraphFakeOptions = {}): Pr
   const tokens = new Map<string, string>(Object.entries(options.pageTokens ?? {}));
   const replies: MetaGraphFakeReply[] = [];
   const requests: MetaGraphFakeRequest[] = [];
-  const failures: MetaGraphFailure[] = [];
+  const failures = scriptQueue<MetaGraphFailure>();
   /** `${accountId}:${commentId}` of every comment replied to (Meta: one private reply per comment). */
   const replied = new Set<string>();
   const hanging = new Set<ServerResponse>();
@@ -208,12 +193,8 @@ export async function startMetaGraphFake(options: MetaGraphFakeOptions = {}): Pr
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = new URL(req.url ?? '/', 'http://fake');
     const raw = await readBody(req);
-    let body: unknown;
-    try {
-      body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
-    } catch {
-      body = undefined;
-    }
+    // An empty body is an empty object (a token-only query); a body that is not JSON is undefined.
+    const body: unknown = raw.length ? parseJson(raw.toString('utf8'))?.value : {};
     const match = PATH.exec(target.pathname);
     const header = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const query = target.searchParams.get('access_token');
@@ -274,8 +255,7 @@ export async function startMetaGraphFake(options: MetaGraphFakeOptions = {}): Pr
       if (f.kind === 'error') return answerError(f.error);
       record.status = f.status;
       if (f.html) {
-        res.writeHead(f.status, { 'content-type': 'text/html; charset=utf-8' });
-        return void res.end('<!DOCTYPE html><html><head><title>Error</title></head><body>Sorry, something went wrong.</body></html>');
+        return sendText(res, f.status, 'text/html; charset=utf-8', '<!DOCTYPE html><html><head><title>Error</title></head><body>Sorry, something went wrong.</body></html>');
       }
       const e: GraphError =
         f.status === 429
@@ -312,17 +292,8 @@ export async function startMetaGraphFake(options: MetaGraphFakeOptions = {}): Pr
     sendJson(res, 200, { recipient_id: reply.recipientId, message_id: reply.messageId });
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) sendJson(res, 500, graphErrorBody(KNOWN_ERRORS[1]!));
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
+  const server = await listen(handle, { port: options.port, onError: (res) => sendJson(res, 500, graphErrorBody(KNOWN_ERRORS[1]!)) });
+  const { port, url: origin } = server;
 
   return {
     url: `${origin}/${version}`,
@@ -333,20 +304,16 @@ export async function startMetaGraphFake(options: MetaGraphFakeOptions = {}): Pr
     addPageToken(accountId, token) {
       tokens.set(accountId, token);
     },
-    failNext(failure, count = 1) {
-      for (let i = 0; i < count; i++) failures.push(failure);
-    },
+    failNext: (failure, count) => failures.push(failure, count),
     reset() {
       replies.length = 0;
       requests.length = 0;
-      failures.length = 0;
+      failures.clear();
       replied.clear();
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const res of hanging) res.destroy();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => {
+      for (const res of hanging) res.destroy();
+      return server.close();
+    },
   };
 }

@@ -1,12 +1,7 @@
 import type http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import {
-  estimateTokens,
-  headerValue,
-  heuristicClassification,
-  sendJson,
-  startFakeHttpServer,
-} from './gemini-fake.js';
+import { headerValue, sendJson, startFakeHttpServer } from './fake-http.js';
+import { estimateTokens, heuristicClassification, llmFakeScript } from './gemini-fake.js';
 import type { LlmFakeReply, LlmFakeResponder, RecordedLlmRequest } from './gemini-fake.js';
 
 export type { LlmFakeReply } from './gemini-fake.js';
@@ -78,9 +73,7 @@ const OPENAI_ERRORS: Record<number, { message: string; type: string; param: stri
 };
 
 export async function startOpenAiFake(options: OpenAiFakeOptions = {}): Promise<OpenAiFake> {
-  const requests: OpenAiFakeRequest[] = [];
-  const queue: LlmFakeReply[] = [];
-  let responder: LlmFakeResponder<OpenAiFakeRequest> | null = options.respond ?? null;
+  const script = llmFakeScript<OpenAiFakeRequest>(options.respond ?? null);
 
   const server = await startFakeHttpServer(options.port ?? 0, async (recorded, res, exchange) => {
     const match = CHAT_PATH.exec(recorded.path);
@@ -91,7 +84,7 @@ export async function startOpenAiFake(options: OpenAiFakeOptions = {}): Promise<
       flavor,
       promptText: chatPromptText(recorded.body),
     };
-    requests.push(request);
+    script.controls.requests.push(request);
 
     if (recorded.method !== 'POST' || !match) {
       return sendError(res, flavor, 404, `Invalid URL (${recorded.method} ${recorded.path})`, null);
@@ -103,8 +96,7 @@ export async function startOpenAiFake(options: OpenAiFakeOptions = {}): Promise<
       return sendError(res, flavor, 400, 'We could not parse the JSON body of your request.', null);
     }
 
-    const reply = queue.shift() ?? (responder ? await responder(request) : { kind: 'heuristic' as const });
-    await exchange.play(reply, (final) => {
+    await exchange.play(await script.next(request), (final) => {
       switch (final.kind) {
         case 'json':
           return sendCompletion(res, request, JSON.stringify(final.value), null, final.usage);
@@ -124,16 +116,7 @@ export async function startOpenAiFake(options: OpenAiFakeOptions = {}): Promise<
     url: server.url,
     openAiBaseUrl: `${server.url}/v1`,
     openRouterBaseUrl: `${server.url}/api/v1`,
-    requests,
-    enqueue: (...replies) => void queue.push(...replies),
-    setResponder: (next) => {
-      responder = next;
-    },
-    reset: () => {
-      requests.length = 0;
-      queue.length = 0;
-      responder = options.respond ?? null;
-    },
+    ...script.controls,
     close: () => server.close(),
   };
 }

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID, sign as cryptoSign } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
+import { bearerToken, header, jsonSender, listen, parseJson, readBody, redirect, scriptQueue, sendHtml, sendText, sleep } from './fake-http.js';
 
 /**
  * A wire-level stand-in for the PayPal REST API and its webhook signing (tests and local demos).
@@ -91,6 +91,9 @@ function debugId(): string {
   return randomBytes(7).toString('hex');
 }
 
+/** PayPal answers bare `application/json` and tags every response with a fresh `Paypal-Debug-Id`. */
+const sendJson = jsonSender(() => ({ 'content-type': 'application/json', 'paypal-debug-id': debugId() }));
+
 /** CRC-32 of the raw body as PayPal puts it in the signed message (unsigned decimal). */
 function crc32(data: Buffer): number {
   return zlib.crc32(data) >>> 0;
@@ -118,8 +121,8 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
   const orders = new Map<string, FakeOrder>();
   const ordersByRequestId = new Map<string, FakeOrder>();
   const requests: Array<{ method: string; path: string }> = [];
-  const failures: number[] = [];
-  const delays: number[] = [];
+  const failures = scriptQueue<number>();
+  const delays = scriptQueue<number>();
   let certDownloads = 0;
   let tokenRequests = 0;
   let url = '';
@@ -197,8 +200,8 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
   };
 
   const authorized = (req: IncomingMessage, res: ServerResponse): boolean => {
-    const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    if (auth?.[1] && tokens.has(auth[1])) return true;
+    const token = bearerToken(req);
+    if (token && tokens.has(token)) return true;
     sendJson(res, 401, { error: 'invalid_token', error_description: 'Access Token not found in cache' });
     return false;
   };
@@ -208,7 +211,7 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
     const path = target.pathname;
     requests.push({ method: req.method ?? 'GET', path });
     const delay = delays.shift();
-    if (delay) await new Promise((r) => setTimeout(r, delay));
+    if (delay) await sleep(delay);
 
     if (req.method === 'GET' && path === '/checkoutnow') return checkoutPage(target, res);
 
@@ -224,9 +227,7 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
 
     if (req.method === 'GET' && path === certPath) {
       certDownloads += 1;
-      res.writeHead(200, { 'content-type': 'application/x-x509-ca-cert' });
-      res.end(certPem);
-      return;
+      return sendText(res, 200, 'application/x-x509-ca-cert', certPem);
     }
     if (req.method === 'POST' && path === '/v1/oauth2/token') {
       tokenRequests += 1;
@@ -280,12 +281,11 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
       const requestId = header(req, 'paypal-request-id');
       const previous = requestId ? ordersByRequestId.get(requestId) : undefined;
       if (previous) return sendJson(res, 200, { id: previous.id, status: previous.status, payment_source: previous.payment_source, links: orderLinks(previous) });
-      let body: Record<string, unknown>;
-      try {
-        body = JSON.parse((await readBody(req)).toString('utf8')) as Record<string, unknown>;
-      } catch {
+      const parsed = parseJson((await readBody(req)).toString('utf8'));
+      if (!parsed) {
         return sendJson(res, 400, { name: 'INVALID_REQUEST', message: 'Request is not well-formed, syntactically incorrect, or violates schema.', debug_id: debugId(), details: [{ field: '/', location: 'body', issue: 'MALFORMED_REQUEST_JSON', description: 'The request JSON is not well formed.' }], links: [] });
       }
+      const body = parsed.value as Record<string, unknown>;
       const units = Array.isArray(body.purchase_units) ? (body.purchase_units as Array<Record<string, unknown>>) : [];
       const amountOk = units.length > 0 && units.every((u) => {
         const a = u?.amount as { currency_code?: unknown; value?: unknown } | undefined;
@@ -340,24 +340,18 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
     if (action === 'approve' || action === 'cancel') {
       if (action === 'approve') approveOrder(order.id);
       const back = action === 'approve' ? ctx.return_url : ctx.cancel_url;
-      if (back) {
-        res.writeHead(302, { location: `${back}${back.includes('?') ? '&' : '?'}token=${order.id}&PayerID=QYR5Z8XDVJNXQ` });
-        res.end();
-        return;
-      }
+      if (back) return redirect(res, `${back}${back.includes('?') ? '&' : '?'}token=${order.id}&PayerID=QYR5Z8XDVJNXQ`);
       return sendHtml(res, 200, `<p>Order ${order.id}: ${order.status}</p>`);
     }
     return sendHtml(res, 200, `<h1>PayPal (fake)</h1><a href="?token=${order.id}&action=approve">Pay Now</a> · <a href="?token=${order.id}&action=cancel">Cancel</a>`);
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { name: 'INTERNAL_SERVER_ERROR', message: String(error), debug_id: debugId() });
-      else res.destroy();
-    });
+  const server = await listen(handle, {
+    port: options.port,
+    host: options.host,
+    onError: (res, error) => sendJson(res, 500, { name: 'INTERNAL_SERVER_ERROR', message: String(error), debug_id: debugId() }),
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
-  url = `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
+  url = server.url;
   const certUrl = `${url}${certPath}`;
 
   const event = (resourceType: string, eventType: string, summary: string, resource: unknown): Record<string, unknown> => ({
@@ -379,11 +373,7 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
     url,
     certUrl,
     certPem,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    close: server.close,
     addClient: (clientId, clientSecret) => void clients.set(clientId, clientSecret),
     revokeTokens: () => tokens.clear(),
     setCapture(input) {
@@ -442,12 +432,8 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
         },
       };
     },
-    failNext(status, count = 1) {
-      for (let i = 0; i < count; i++) failures.push(status);
-    },
-    delayNext(ms, count = 1) {
-      for (let i = 0; i < count; i++) delays.push(ms);
-    },
+    failNext: (status, count) => failures.push(status, count),
+    delayNext: (ms, count) => delays.push(ms, count),
     get certDownloads() {
       return certDownloads;
     },
@@ -461,26 +447,4 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
 function splitOnce(text: string, sep: string): [string, string] {
   const i = text.indexOf(sep);
   return i < 0 ? [text, ''] : [text.slice(0, i), text.slice(i + 1)];
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'paypal-debug-id': debugId() });
-  res.end(text);
-}
-
-function sendHtml(res: ServerResponse, status: number, html: string): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' });
-  res.end(`<!doctype html><meta charset="utf-8">${html}`);
 }
