@@ -80,4 +80,20 @@ describe('command-line tools (real processes, emulator Firestore)', () => {
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toMatch(/GEMINI_API_KEY/);
   });
+
+  it('npm run provision creates the topology once and converges on re-runs; a missing URL is named', async () => {
+    const env = { WORKER_URL: 'http://127.0.0.1:9/', NOTIFIER_URL: 'http://127.0.0.1:9/' };
+    const first = await cli('provision', [], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/topic:incoming_comments/);
+    expect(first.stdout).toMatch(/subscription:incoming_comments-worker/);
+    expect(first.stdout).toMatch(/subscription:notification_delivery-dlq-hold/);
+    const again = await cli('provision', [], env);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/already up to date/);
+    const bad = await cli('provision', [], { NOTIFIER_URL: 'http://127.0.0.1:9/' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/WORKER_URL: is required but not set/);
+  });
 });
+
