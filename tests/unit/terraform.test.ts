@@ -598,15 +598,13 @@ describe('terraform', () => {
 
     it('creates the push subscriptions provision-topology.ts creates: endpoint, OIDC, ack deadline, retry and dead-letter policy', async () => {
       const serviceUrls = pubsub.vars.service_urls as Record<string, string>;
-      const main = await instances(pubsub, 'google_pubsub_subscription', 'main');
-      const retry = await instances(pubsub, 'google_pubsub_subscription', 'retry');
-      expect(main).toHaveLength(CONSUMERS.length);
-      expect(retry).toHaveLength(CONSUMERS.length);
+      const push = await instances(pubsub, 'google_pubsub_subscription', 'push');
+      expect(push).toHaveLength(2 * CONSUMERS.length);
       for (const c of CONSUMERS) {
         const base = serviceUrls[c.service]!;
         for (const [inst, name, topic, attempts] of [
-          [main.find((i) => i.key === c.topic), c.subscription, c.topic, MAIN_MAX_DELIVERY_ATTEMPTS],
-          [retry.find((i) => i.key === c.topic), c.retrySubscription, c.retryTopic, RETRY_MAX_DELIVERY_ATTEMPTS],
+          [push.find((i) => i.key === c.topic), c.subscription, c.topic, MAIN_MAX_DELIVERY_ATTEMPTS],
+          [push.find((i) => i.key === `${c.topic}-retry`), c.retrySubscription, c.retryTopic, RETRY_MAX_DELIVERY_ATTEMPTS],
         ] as const) {
           expect(inst, name).toBeDefined();
           const sub = inst!.body;
@@ -649,10 +647,7 @@ describe('terraform', () => {
       const granted = await Promise.all(publishers.map(async (p) => [await nameOf(pubsub, p.body.topic), p.body.role, p.body.member]));
       expect(granted.sort()).toEqual(CONSUMERS.map((c) => [c.deadLetterTopic, 'roles/pubsub.publisher', PUBSUB_SERVICE_AGENT]).sort());
 
-      const subscribers = [
-        ...(await instances(pubsub, 'google_pubsub_subscription_iam_member', 'service_agent_main_subscriber')),
-        ...(await instances(pubsub, 'google_pubsub_subscription_iam_member', 'service_agent_retry_subscriber')),
-      ];
+      const subscribers = await instances(pubsub, 'google_pubsub_subscription_iam_member', 'service_agent_push_subscriber');
       const subs = await Promise.all(subscribers.map(async (s) => [await nameOf(pubsub, s.body.subscription), s.body.role, s.body.member]));
       expect(subs.sort()).toEqual(
         CONSUMERS.flatMap((c) => [c.subscription, c.retrySubscription]).map((s) => [s, 'roles/pubsub.subscriber', PUBSUB_SERVICE_AGENT]).sort(),
@@ -998,7 +993,7 @@ describe('cloudbuild.yaml (house style 14)', () => {
     expect(config.pushServiceAccount).toBe(`${String(push!.body.account_id)}@${PROJECT_ID}.iam.gserviceaccount.com`);
     const pubsub = await moduleScope(app, 'pubsub');
     const urls = { worker: config.workerUrl, notifier: config.notifierUrl };
-    const subs = await instances(pubsub, 'google_pubsub_subscription', 'main');
+    const subs = await instances(pubsub, 'google_pubsub_subscription', 'push');
     for (const c of CONSUMERS) {
       const push = blockOf(subs.find((i) => i.key === c.topic)!.body, 'push_config');
       expect(push.push_endpoint, c.subscription).toBe(provisionedEndpoint(c, urls[c.service]));

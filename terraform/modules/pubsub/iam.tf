@@ -22,20 +22,11 @@ resource "google_pubsub_topic_iam_member" "service_agent_dead_letter_publisher" 
   member  = local.pubsub_service_agent
 }
 
-resource "google_pubsub_subscription_iam_member" "service_agent_main_subscriber" {
-  for_each = local.consumers
+resource "google_pubsub_subscription_iam_member" "service_agent_push_subscriber" {
+  for_each = local.push_subscriptions
 
   project      = var.project_id
-  subscription = google_pubsub_subscription.main[each.key].name
-  role         = "roles/pubsub.subscriber"
-  member       = local.pubsub_service_agent
-}
-
-resource "google_pubsub_subscription_iam_member" "service_agent_retry_subscriber" {
-  for_each = local.consumers
-
-  project      = var.project_id
-  subscription = google_pubsub_subscription.retry[each.key].name
+  subscription = google_pubsub_subscription.push[each.key].name
   role         = "roles/pubsub.subscriber"
   member       = local.pubsub_service_agent
 }

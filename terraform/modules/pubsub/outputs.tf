@@ -9,10 +9,7 @@ output "topics" {
 
 output "push_subscriptions" {
   description = "Push subscriptions (main and retry), by name, with their endpoint."
-  value = merge(
-    { for k, s in google_pubsub_subscription.main : s.name => s.push_config[0].push_endpoint },
-    { for k, s in google_pubsub_subscription.retry : s.name => s.push_config[0].push_endpoint },
-  )
+  value       = { for k, s in google_pubsub_subscription.push : s.name => s.push_config[0].push_endpoint }
 }
 
 output "dead_letter_subscriptions" {
