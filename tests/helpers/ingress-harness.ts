@@ -1,5 +1,3 @@
-import { Firestore } from '@google-cloud/firestore';
-import { PubSub } from '@google-cloud/pubsub';
 import { createApp } from '../../services/ingress/app.js';
 import type { IngressDeps } from '../../services/ingress/ingress-deps.js';
 import { createFlowClient } from '../../services/ingress/providers/flow-client.js';
@@ -7,7 +5,7 @@ import { createMercadoPagoClient } from '../../services/ingress/providers/mercad
 import { createPayPalClient } from '../../services/ingress/providers/paypal-client.js';
 import { createPayPalVerifier } from '../../services/ingress/providers/paypal-verify.js';
 import { IdempotencyStore } from '../../shared/idempotency/idempotency-store.js';
-import { createPublisher, type Publisher } from '../../shared/pubsub/publisher.js';
+import { createPublisher } from '../../shared/pubsub/publisher.js';
 import { EnvSecretSource } from '../../shared/secrets/env-secret-source.js';
 import { TiendaStore } from '../../shared/tiendas/tienda-store.js';
 import { TOPIC_NAMES } from '../../shared/topology/topology.js';
@@ -15,6 +13,7 @@ import { startFlowFake } from '../fakes/flow-fake.js';
 import { startMercadoPagoFake } from '../fakes/mercadopago-fake.js';
 import { startPayPalFake } from '../fakes/paypal-fake.js';
 import { collect, createPullSubscription, emulatorClients, listen } from './test-kit.js';
+export { unreachableFirestore, unreachablePublisher } from './test-kit.js';
 
 /** Obviously fake credentials of the test tienda. */
 export const TEST_SECRETS = {
@@ -102,24 +101,6 @@ export async function startIngressHarness(overrides: Partial<IngressDeps> = {}) 
       await Promise.allSettled([pubsub.close(), firestore.terminate()]);
     },
   };
-}
-
-/** A Pub/Sub client that cannot reach anything (simulated outage) and a publisher on it. */
-export function unreachablePublisher(): { pubsub: PubSub; publisher: Publisher } {
-  const prev = process.env.PUBSUB_EMULATOR_HOST;
-  process.env.PUBSUB_EMULATOR_HOST = '127.0.0.1:9';
-  const pubsub = new PubSub({ projectId: 'unreachable' });
-  process.env.PUBSUB_EMULATOR_HOST = prev;
-  return { pubsub, publisher: createPublisher(pubsub, { timeoutMs: 1500 }) };
-}
-
-/** A Firestore client that cannot reach anything (simulated outage). */
-export function unreachableFirestore(): Firestore {
-  const prev = process.env.FIRESTORE_EMULATOR_HOST;
-  process.env.FIRESTORE_EMULATOR_HOST = '127.0.0.1:9';
-  const fs = new Firestore({ projectId: 'unreachable' });
-  process.env.FIRESTORE_EMULATOR_HOST = prev;
-  return fs;
 }
 
 export type IngressHarness = Awaited<ReturnType<typeof startIngressHarness>>;

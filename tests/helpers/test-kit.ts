@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type Koa from 'koa';
 import { PubSub, type Message } from '@google-cloud/pubsub';
 import { Firestore } from '@google-cloud/firestore';
+import { createPublisher, type Publisher } from '../../shared/pubsub/publisher.js';
 
 /** A project id of its own per test file: emulator resources keep their real names and never collide. */
 export function uniqueProjectId(prefix = 't'): string {
@@ -104,3 +105,22 @@ export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutM
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A Pub/Sub client that cannot reach anything (simulated outage) and a publisher on it. */
+export function unreachablePublisher(timeoutMs = 1500): { pubsub: PubSub; publisher: Publisher } {
+  const prev = process.env.PUBSUB_EMULATOR_HOST;
+  process.env.PUBSUB_EMULATOR_HOST = '127.0.0.1:9';
+  const pubsub = new PubSub({ projectId: 'unreachable' });
+  process.env.PUBSUB_EMULATOR_HOST = prev;
+  return { pubsub, publisher: createPublisher(pubsub, { timeoutMs }) };
+}
+
+/** A Firestore client that cannot reach anything (simulated outage). */
+export function unreachableFirestore(): Firestore {
+  const prev = process.env.FIRESTORE_EMULATOR_HOST;
+  process.env.FIRESTORE_EMULATOR_HOST = '127.0.0.1:9';
+  const fs = new Firestore({ projectId: 'unreachable' });
+  process.env.FIRESTORE_EMULATOR_HOST = prev;
+  return fs;
+}
+

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../services/ingress/app.js';
 import { signMetaBody } from '../../services/ingress/providers/meta-signature.js';
 import { IdempotencyStore } from '../../shared/idempotency/idempotency-store.js';
-import { startIngressHarness, TEST_SECRETS, TEST_TIENDA, unreachableFirestore, unreachablePublisher, type IngressHarness } from '../helpers/ingress-harness.js';
+import { startIngressHarness, TEST_SECRETS, TEST_TIENDA, type IngressHarness } from '../helpers/ingress-harness.js';
 import { fbFeedComment, pageWebhook } from '../helpers/meta-payloads.js';
-import { listen, sleep } from '../helpers/test-kit.js';
+import { listen, sleep, unreachableFirestore, unreachablePublisher } from '../helpers/test-kit.js';
 
 const PAGE = TEST_TIENDA.meta_page_id;
 

@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublisher, PublishError } from '../../shared/pubsub/publisher.js';
 import { runWithLogContext } from '../../shared/logging/log-context.js';
 import { ATTR } from '../../shared/topology/topology.js';
-import { collect, createPullSubscription, emulatorClients } from '../helpers/test-kit.js';
-import { PubSub } from '@google-cloud/pubsub';
+import { collect, createPullSubscription, emulatorClients, unreachablePublisher } from '../helpers/test-kit.js';
 
 describe('publisher on the emulator', () => {
   const { pubsub } = emulatorClients();
@@ -55,11 +54,7 @@ describe('publisher on the emulator', () => {
   });
 
   it('fails with PublishError when Pub/Sub is unreachable', async () => {
-    const prev = process.env.PUBSUB_EMULATOR_HOST;
-    process.env.PUBSUB_EMULATOR_HOST = '127.0.0.1:1';
-    const dead = new PubSub({ projectId: 'unreachable' });
-    process.env.PUBSUB_EMULATOR_HOST = prev;
-    const p = createPublisher(dead, { timeoutMs: 1500 });
+    const { pubsub: dead, publisher: p } = unreachablePublisher();
     await expect(p.publishJson('incoming_comments', {}, { event: 'x', idempotencyKey: 'k', schemaVersion: '1.0' })).rejects.toBeInstanceOf(PublishError);
     await dead.close();
   });
