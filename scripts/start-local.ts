@@ -212,8 +212,11 @@ async function main() {
       comment_id: ids[firstPurchase]!,
       kind: 'info',
       text: `¡Hola ${comments[firstPurchase]!.author.split(' ')[0]}! Recibimos tu pedido: "${comments[firstPurchase]!.text}". Pronto te enviamos el link de pago.`,
+      author_id: null,
+      author_name: comments[firstPurchase]!.author,
       order_id: null,
       payment_url: null,
+      event_at: new Date().toISOString(),
     };
     await publisher.publishJson(TOPIC_NAMES.notificationDelivery, reply, { event: 'notification_delivery', idempotencyKey: reply.notification_id, schemaVersion: reply.schema_version, tiendaId: DEMO.tienda });
     await publisher.close();

@@ -94,23 +94,49 @@ export const aiProcessingV1Schema = z.strictObject({
 });
 export type AiProcessingV1 = z.infer<typeof aiProcessingV1Schema>;
 
-/** `notification_delivery` v1.0: one private reply to one comment. */
+/** What a buyer is told; the notifier picks the channel (first message about a comment: its private reply). */
+export const NOTIFICATION_KINDS = [
+  'payment_link',
+  'waitlisted',
+  'waitlist_promoted',
+  'clarification',
+  'question_answer',
+  'order_cancelled',
+  'payment_confirmed',
+  'payment_failed',
+  'order_expired',
+  'order_failed',
+  'needs_review',
+  'info',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+/**
+ * `notification_delivery` v1.0: one message to one buyer about one comment (or the order it became).
+ * `notification_id` is the message's own idempotency key (e.g. `<order id>:payment_link`): one send per id.
+ */
 export const NOTIFICATION_DELIVERY_SCHEMA_VERSION = '1.0';
 export const notificationDeliveryV1Schema = z.strictObject({
   schema_version: z.literal(NOTIFICATION_DELIVERY_SCHEMA_VERSION),
-  /** Idempotency key of the reply: one private reply per comment. */
   notification_id: nonEmpty,
   tienda_id: nonEmpty,
   live_id: z.string().nullable(),
   platform: z.enum(['facebook', 'instagram']),
-  /** Page id (FB) or IG account id the reply is sent from. */
+  /** Page id (FB) or IG account id the message is sent from. */
   account_id: nonEmpty,
-  /** The comment being replied to privately (Meta private replies: recipient.comment_id). */
+  /** The buyer's comment this conversation started from (Meta private replies: recipient.comment_id). */
   comment_id: nonEmpty,
-  kind: z.enum(['payment_link', 'question_answer', 'out_of_stock', 'waitlist', 'order_cancelled', 'payment_confirmed', 'info']),
+  /** The buyer: page- or Instagram-scoped id from the comment (`from.id`), when Meta gave it. */
+  author_id: z.string().nullable(),
+  author_name: z.string().nullable(),
+  kind: z.enum(NOTIFICATION_KINDS),
+  /** Spanish text as the buyer reads it; the notifier fits it to the channel's limits. */
   text: z.string().min(1).max(2000),
   order_id: z.string().nullable(),
+  /** A payment link to send as a button where the channel supports one. */
   payment_url: z.url().nullable(),
+  /** When the triggering event happened (comment created, payment confirmed…): the latency origin. */
+  event_at: isoTimestamp,
 });
 export type NotificationDeliveryV1 = z.infer<typeof notificationDeliveryV1Schema>;
 

@@ -30,10 +30,13 @@ function notification(id: string, over: Partial<NotificationDeliveryV1> = {}): N
     platform: 'facebook',
     account_id: PAGE,
     comment_id: `${PAGE}_555000111_${id}`,
+    author_id: '6100000000001',
+    author_name: 'Javiera Soto',
     kind: 'payment_link',
     text: `¡Listo! Reservamos tu polera roja M. Paga aquí: https://pay.example/${id}`,
     order_id: `order-${id}`,
     payment_url: `https://pay.example/${id}`,
+    event_at: '2026-11-29T10:00:00.000Z',
     ...over,
   };
 }
