@@ -1,7 +1,7 @@
 import type { BasePayload } from '../../shared/events/event-schemas.js';
 import { HttpError } from '../../shared/http/read-raw-body.js';
 import { IdempotencyUnavailableError, type IdempotencyStore } from '../../shared/idempotency/idempotency-store.js';
-import { PublishOnceError, publishOnce, type PublishOnceSummary } from '../../shared/idempotency/publish-once.js';
+import { ClaimInProgressError, PublishOnceError, publishOnce, type PublishOnceSummary } from '../../shared/idempotency/publish-once.js';
 import { getLogger } from '../../shared/logging/logger.js';
 import type { Publisher } from '../../shared/pubsub/publisher.js';
 
@@ -18,6 +18,8 @@ export interface OutgoingEvent {
 /**
  * The ingress's one write path (publish-once): any failure is answered 503, so the sender retries; keys
  * already done are duplicates on that retry, so nothing is published twice and nothing acknowledged is lost.
+ * A key another request holds right now is 503 too, never 200: that holder may never publish (it crashed, or
+ * its claim committed after its own timeout); the sender's retry finds the key done or its lease run out.
  */
 export async function acceptEvents(
   events: OutgoingEvent[],
@@ -29,6 +31,10 @@ export async function acceptEvents(
       deps,
     );
   } catch (e) {
+    if (e instanceof ClaimInProgressError) {
+      getLogger().warn('event(s) claimed by another request right now; answering 503 for a retry', { inProgress: e.inProgress, of: e.of, ...e.summary });
+      throw new HttpError(503, 'the event is being accepted by another request, retry later', 'in_progress');
+    }
     const cause = e instanceof PublishOnceError ? e.cause : e;
     getLogger().error('could not accept event(s); answering 503 for a retry', {
       error: e,

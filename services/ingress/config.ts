@@ -24,6 +24,11 @@ export const ingressConfig = defineConfig('ingress', {
     doc: 'Largest accepted webhook body; larger → 413. Meta batches up to 1000 changes (~0.5 MB), so the default leaves room.',
     schema: int(2 * 1024 * 1024, 1024, 32 * 1024 * 1024),
   },
+  metaMaxBatchChanges: {
+    env: 'META_MAX_BATCH_CHANGES',
+    doc: 'Most changes (updates) one Meta webhook request may carry; more → 413 before anything is claimed or published. Meta documents at most 1000 per batch.',
+    schema: int(1000, 1, 100_000),
+  },
   signatureTolerance: {
     env: 'SIGNATURE_TOLERANCE',
     doc: 'How far the signed timestamp `t` of `POST /events` may be from now before it is refused as a replay.',

@@ -10,7 +10,8 @@ import type { PayPalVerifier } from './providers/paypal-verify.js';
 
 /** Everything the ingress app needs, built by main.ts (or a test) — the app never builds clients itself. */
 export interface IngressDeps {
-  config: Pick<IngressConfig, 'maxBodyBytes' | 'signatureTolerance' | 'mercadopagoSignatureTolerance'>;
+  config: Pick<IngressConfig, 'maxBodyBytes' | 'signatureTolerance' | 'mercadopagoSignatureTolerance'> &
+    Partial<Pick<IngressConfig, 'metaMaxBatchChanges'>>;
   secrets: SecretSource;
   tiendas: TiendaStore;
   idempotency: IdempotencyStore;

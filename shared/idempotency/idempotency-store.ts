@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Timestamp, type DocumentReference, type Firestore } from '@google-cloud/firestore';
+import { Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore } from '@google-cloud/firestore';
 
 /**
  * Claim-then-complete idempotency in Firestore (DESIGN §4):
@@ -9,6 +9,10 @@ import { Timestamp, type DocumentReference, type Firestore } from '@google-cloud
  *    policy on that field deletes old keys);
  *  - on failure the winner `release()`s the claim so the sender's retry can succeed;
  *  - a claim whose lease ran out (its holder crashed) can be taken over.
+ *
+ * `in_progress` (someone else holds a live lease) is never success for the caller: the holder may have
+ * crashed, or its claim may have committed after our client-side timeout with nobody left to finish it.
+ * Callers answer "retry later" (503 / TransientError); after the lease the key is taken over (ADR 0002).
  *
  * No transactions on the hot path: every conditional write is a compare-and-set on the document's
  * `lastUpdateTime` (the write time the claimant saw). Transactions serialise on the emulator and contend on
@@ -28,6 +32,14 @@ export interface Claim {
   token: string;
   /** Update time of the doc as this claim wrote it: later writes are conditional on it. */
   writeTime: Timestamp;
+  /** When the lease ends (this process's clock, ms): after it another request may take the key over. */
+  leaseUntil: number;
+}
+
+/** One key of a batch claim. */
+export interface ClaimRequest {
+  key: string;
+  scope?: string;
 }
 
 export interface IdempotencyStoreOptions {
@@ -61,12 +73,15 @@ export function idempotencyDocId(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
+/** Writes in flight at once in a batch claim / complete (BulkWriter sends them 20 per BatchWrite RPC). */
+const BULK_CHUNK = 500;
+
 export class IdempotencyStore {
   private readonly collection: string;
-  private readonly leaseMs: number;
+  readonly leaseMs: number;
   private readonly ttlMs: number;
   private readonly now: () => number;
-  private readonly opTimeoutMs: number;
+  readonly opTimeoutMs: number;
 
   constructor(
     private readonly db: Firestore,
@@ -120,7 +135,7 @@ export class IdempotencyStore {
         const now = this.now();
         try {
           const written = await ref.create(this.processingFields(key, scope, token, now));
-          return { status: 'claimed', claim: { key, docId, token, writeTime: written.writeTime } };
+          return { status: 'claimed', claim: { key, docId, token, writeTime: written.writeTime, leaseUntil: now + this.leaseMs } };
         } catch (e) {
           if (code(e) !== ALREADY_EXISTS) throw unavailable('claim', e);
         }
@@ -140,7 +155,7 @@ export class IdempotencyStore {
             { token, claimed_at: Timestamp.fromMillis(now), lease_until: Timestamp.fromMillis(now + this.leaseMs) },
             { lastUpdateTime: snap.updateTime! },
           );
-          return { status: 'claimed', claim: { key, docId, token, writeTime: written.writeTime } };
+          return { status: 'claimed', claim: { key, docId, token, writeTime: written.writeTime, leaseUntil: now + this.leaseMs } };
         } catch (e) {
           if (code(e) === FAILED_PRECONDITION || code(e) === NOT_FOUND) return { status: 'in_progress' };
           throw unavailable('claim', e);
@@ -148,6 +163,143 @@ export class IdempotencyStore {
       }
       return { status: 'in_progress' };
     });
+  }
+
+  /** How long this claim's lease still runs (ms, this process's clock); ≤ 0 when another may take it over. */
+  leaseRemainingMs(claim: Claim): number {
+    return claim.leaseUntil - this.now();
+  }
+
+  /**
+   * Claims many keys with batched Firestore work: BulkWriter `create()`s (20 per BatchWrite RPC, each with its
+   * own precondition result), one `getAll()` for the keys that exist, and `claim()` only for the rare ones to
+   * take over or re-claim. A Meta batch of 1,000 comments costs ~50 BatchWrite RPCs instead of 1,000 commits.
+   * Results are in the order of `requests`; a key that could not be claimed (Firestore unavailable, deadline)
+   * is an `IdempotencyUnavailableError` in its slot — its create may still commit later (then it is an
+   * `in_progress` claim without a holder, taken over after its lease).
+   */
+  async claimMany(requests: ClaimRequest[]): Promise<Array<ClaimResult | IdempotencyUnavailableError>> {
+    if (requests.length === 1) {
+      const only = requests[0]!;
+      return [await this.claim(only.key, only.scope).catch((e: unknown) => unavailable('claim', e))];
+    }
+    const results: Array<ClaimResult | IdempotencyUnavailableError> = [];
+    for (let start = 0; start < requests.length; start += BULK_CHUNK) {
+      results.push(...(await this.claimChunk(requests.slice(start, start + BULK_CHUNK))));
+    }
+    return results;
+  }
+
+  private async claimChunk(requests: ClaimRequest[]): Promise<Array<ClaimResult | IdempotencyUnavailableError>> {
+    const now = this.now();
+    const out: Array<ClaimResult | IdempotencyUnavailableError | 'exists'> = new Array(requests.length);
+    const writer = this.db.bulkWriter({ throttling: false });
+    writer.onWriteError(() => false); // ALREADY_EXISTS is an answer; anything else is retried by our caller's sender
+    try {
+      // Each create() is enqueued synchronously; flush() sends the last partial BatchWrite.
+      await this.op('idempotency claim (batch)', () =>
+        Promise.all([
+          ...requests.map(async (r, i) => {
+            const docId = idempotencyDocId(r.key);
+            const token = randomUUID();
+            try {
+              const written = await writer.create(this.doc(docId), this.processingFields(r.key, r.scope, token, now));
+              out[i] = { status: 'claimed', claim: { key: r.key, docId, token, writeTime: written.writeTime, leaseUntil: now + this.leaseMs } };
+            } catch (e) {
+              out[i] = code(e) === ALREADY_EXISTS ? 'exists' : unavailable('claim', e);
+            }
+          }),
+          writer.flush(),
+        ]),
+      );
+    } catch (e) {
+      // Deadline: whatever has not answered is unknown (it may commit later); report it unavailable.
+      for (let i = 0; i < requests.length; i++) out[i] ??= unavailable('claim', e);
+    } finally {
+      void writer.close().catch(() => undefined);
+    }
+    // Copy: writes still in flight after a deadline must not change what we answer below.
+    return this.settleExisting(requests, out.slice(), now);
+  }
+
+  private async settleExisting(
+    requests: ClaimRequest[],
+    out: Array<ClaimResult | IdempotencyUnavailableError | 'exists'>,
+    now: number,
+  ): Promise<Array<ClaimResult | IdempotencyUnavailableError>> {
+    const existing = requests.map((_, i) => i).filter((i) => out[i] === 'exists');
+    if (existing.length > 0) {
+      let snaps: DocumentSnapshot[];
+      try {
+        snaps = await this.op('idempotency claim (batch read)', () => this.db.getAll(...existing.map((i) => this.doc(idempotencyDocId(requests[i]!.key)))));
+      } catch (e) {
+        for (const i of existing) out[i] = unavailable('claim', e);
+        snaps = [];
+      }
+      const again: number[] = [];
+      snaps.forEach((snap, j) => {
+        const i = existing[j]!;
+        if (snap.exists && snap.get('state') === 'done') out[i] = { status: 'duplicate' };
+        else if (snap.exists && ((snap.get('lease_until') as Timestamp | undefined)?.toMillis() ?? 0) > now) out[i] = { status: 'in_progress' };
+        else again.push(i); // released meanwhile, or an abandoned claim to take over
+      });
+      await Promise.all(
+        again.map(async (i) => {
+          out[i] = await this.claim(requests[i]!.key, requests[i]!.scope).catch((e: unknown) => unavailable('claim', e));
+        }),
+      );
+    }
+    return out as Array<ClaimResult | IdempotencyUnavailableError>;
+  }
+
+  /** Marks many keys done in batched writes; per-claim failures are returned, never thrown. */
+  async completeMany(claims: Claim[]): Promise<Array<IdempotencyUnavailableError | null>> {
+    if (claims.length <= 1) return Promise.all(claims.map((c) => this.complete(c).then(() => null, (e: unknown) => unavailable('complete', e))));
+    const out: Array<IdempotencyUnavailableError | null> = [];
+    for (let start = 0; start < claims.length; start += BULK_CHUNK) {
+      const chunk = claims.slice(start, start + BULK_CHUNK);
+      const results: Array<IdempotencyUnavailableError | null | 'retry'> = new Array(chunk.length);
+      const writer = this.db.bulkWriter({ throttling: false });
+      writer.onWriteError(() => false);
+      const now = this.now();
+      try {
+        await this.op('idempotency complete (batch)', () =>
+          Promise.all([
+            ...chunk.map(async (c, i) => {
+              try {
+                await writer.update(this.doc(c.docId), this.doneFields(now), { lastUpdateTime: c.writeTime });
+                results[i] = null;
+              } catch (e) {
+                // Taken over or released meanwhile: complete() settles it with its merge fallback.
+                results[i] = code(e) === FAILED_PRECONDITION || code(e) === NOT_FOUND ? 'retry' : unavailable('complete', e);
+              }
+            }),
+            writer.flush(),
+          ]),
+        );
+      } catch (e) {
+          for (let i = 0; i < chunk.length; i++) results[i] ??= unavailable('complete', e);
+      } finally {
+        void writer.close().catch(() => undefined);
+      }
+      const settled = results.slice();
+      await Promise.all(
+        chunk.map(async (c, i) => {
+          if (settled[i] === 'retry') settled[i] = await this.complete(c).then(() => null, (e: unknown) => unavailable('complete', e));
+        }),
+      );
+      out.push(...(settled as Array<IdempotencyUnavailableError | null>));
+    }
+    return out;
+  }
+
+  private doneFields(now: number) {
+    return {
+      state: 'done',
+      completed_at: Timestamp.fromMillis(now),
+      expires_at: Timestamp.fromMillis(now + this.ttlMs),
+      result: null,
+    };
   }
 
   /** Marks the key done (the effect happened). */

@@ -16,6 +16,21 @@ function sameText(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** Meta documents at most 1,000 updates per webhook batch. */
+export const META_MAX_BATCH_CHANGES_DEFAULT = 1000;
+
+/** Changes of a Meta envelope (an entry without a `changes` array counts as one update). */
+export function countMetaChanges(body: unknown): number {
+  const entries = (body as { entry?: unknown } | null)?.entry;
+  if (!Array.isArray(entries)) return 0;
+  let n = 0;
+  for (const e of entries) {
+    const changes = (e as { changes?: unknown } | null)?.changes;
+    n += Array.isArray(changes) ? changes.length : 1;
+  }
+  return n;
+}
+
 export function registerMetaRoutes(router: Router, deps: IngressDeps): void {
   const log = getLogger();
 
@@ -41,7 +56,15 @@ export function registerMetaRoutes(router: Router, deps: IngressDeps): void {
       log.warn('meta webhook refused: bad or missing X-Hub-Signature-256');
       throw new HttpError(401, 'invalid signature', 'invalid_signature');
     }
-    const parsed = parseMetaWebhook(parseJson(raw));
+    const body = parseJson(raw);
+    // Refuse an oversized batch before claiming anything: nothing half-done, nothing lost (a 413 claims no key).
+    const maxChanges = deps.config.metaMaxBatchChanges ?? META_MAX_BATCH_CHANGES_DEFAULT;
+    const changes = countMetaChanges(body);
+    if (changes > maxChanges) {
+      log.warn('meta webhook refused: too many changes in one request', { changes, max: maxChanges });
+      throw new HttpError(413, `more than ${maxChanges} changes in one request`, 'too_many_changes');
+    }
+    const parsed = parseMetaWebhook(body);
     const events: OutgoingEvent[] = parsed.comments.map((c) => ({
       topic: TOPIC_NAMES.incomingComments,
       key: idempotencyKeys.comment(c.comment_id),
