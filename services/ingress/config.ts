@@ -16,8 +16,13 @@ export const ingressConfig = defineConfig('ingress', {
   paypalApiUrl: { env: 'PAYPAL_API_URL', doc: 'PayPal REST API base URL (sandbox: https://api-m.sandbox.paypal.com).', schema: urlWithDefault('https://api-m.paypal.com') },
   paypalTrustedCertOrigins: {
     env: 'PAYPAL_CERT_TRUSTED_ORIGINS',
-    doc: 'Extra origins allowed to serve PayPal signing certificates besides https://*.paypal.com (a local stand-in).',
+    doc: 'Extra origins allowed to serve PayPal signing certificates (a local stand-in) besides PayPal\'s own API hosts; on any origin only the path `/v1/notifications/certs/<id>` is fetched.',
     schema: csv(),
+  },
+  paypalTransmissionTolerance: {
+    env: 'PAYPAL_TRANSMISSION_TOLERANCE',
+    doc: 'How old a PayPal `PAYPAL-TRANSMISSION-TIME` may be. Covers PayPal\'s 3 days of retries (re-signing them is undocumented); older transmissions are refused as replays.',
+    schema: duration('74h'),
   },
   maxBodyBytes: {
     env: 'MAX_BODY_BYTES',
@@ -52,7 +57,7 @@ export const ingressConfig = defineConfig('ingress', {
   },
   eventsAuth: {
     env: 'EVENTS_AUTH',
-    doc: 'How `POST /events` callers authenticate: `hmac` (header `X-LSS-Signature: t=<unix>,v1=<hex>` keyed with the `events-hmac-secret` secret).',
+    doc: 'How `POST /events` callers authenticate: `hmac` (header `X-LSS-Signature: t=<unix>,v2=<hex>` over timestamp, idempotency key and body, keyed with the `events-hmac-secret` secret).',
     schema: z.enum(['hmac']).default('hmac'),
   },
 });

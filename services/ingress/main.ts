@@ -25,7 +25,11 @@ export async function startIngress(env: Record<string, string | undefined> = pro
     mercadopago: createMercadoPagoClient({ baseUrl: config.mercadopagoApiUrl, timeoutMs: config.providerTimeout }),
     flow: createFlowClient({ baseUrl: config.flowApiUrl, timeoutMs: config.providerTimeout }),
     paypal: createPayPalClient({ baseUrl: config.paypalApiUrl, timeoutMs: config.providerTimeout }),
-    paypalVerifier: createPayPalVerifier({ trustedCertOrigins: config.paypalTrustedCertOrigins, fetchTimeoutMs: config.providerTimeout }),
+    paypalVerifier: createPayPalVerifier({
+      trustedCertOrigins: config.paypalTrustedCertOrigins,
+      fetchTimeoutMs: config.providerTimeout,
+      maxAgeMs: config.paypalTransmissionTolerance,
+    }),
   });
   return runServer(app, {
     port: config.port,

@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type Koa from 'koa';
 import { ConfigError } from '../config/define-config.js';
 import { getLogger } from '../logging/logger.js';
@@ -12,21 +12,74 @@ export interface RunningServer {
 }
 
 /**
+ * HTTP server limits, set on purpose for Cloud Run (README "Ingress routes" says why):
+ * - `headersTimeout` 10 s: every sender (Meta, the payment providers, Pub/Sub push, Google's front end)
+ *   sends its headers at once; a client that trickles them is holding a socket, not sending a request.
+ *   Node counts it per request from its first byte, so an idle keep-alive socket is not affected.
+ * - `requestTimeout` 20 s: the whole request, body included, must have arrived by then (a 2 MiB body at
+ *   100 KB/s takes 20 s); a trickled body is answered 408 and closed. It does not bound the handler, which
+ *   Cloud Run's request timeout does (30 s ingress, 60–120 s for the push consumers).
+ * - `keepAliveTimeout` 620 s: longer than the idle timeout of Google's front end (600 s), so the proxy
+ *   always closes an idle connection first and never sends a request on a socket we are closing (a 502).
+ * - `maxConnections` 1000: Cloud Run's largest per-instance concurrency, so it never refuses what Cloud Run
+ *   lets through (we run 40–80), but bounds sockets and memory if something else piles them up.
+ * - `connectionsCheckingInterval` 1 s: how often Node enforces the two timeouts (its default, 30 s, would
+ *   let a slow client hold on up to 30 s past them).
+ */
+export interface ServerLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  connectionsCheckingIntervalMs: number;
+}
+
+export const SERVER_LIMITS: ServerLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 20_000,
+  keepAliveTimeoutMs: 620_000,
+  maxConnections: 1000,
+  connectionsCheckingIntervalMs: 1000,
+};
+
+/** A Node HTTP server for a Koa app with the limits above (tests pass shorter ones). */
+export function createLimitedServer(app: Koa, limits: Partial<ServerLimits> = {}): Server {
+  const l = { ...SERVER_LIMITS, ...limits };
+  const server = createServer(
+    {
+      headersTimeout: l.headersTimeoutMs,
+      requestTimeout: l.requestTimeoutMs,
+      keepAliveTimeout: l.keepAliveTimeoutMs,
+      connectionsCheckingInterval: l.connectionsCheckingIntervalMs,
+    },
+    app.callback(),
+  );
+  server.maxConnections = l.maxConnections;
+  return server;
+}
+
+/**
  * Listens and handles SIGTERM/SIGINT the Cloud Run way: stop accepting, let in-flight requests finish,
  * close clients, all within a budget (Cloud Run gives 10 s after SIGTERM).
  */
 export async function runServer(
   app: Koa,
-  options: { port: number; host?: string; name: string; onClose?: () => Promise<void>; shutdownBudgetMs?: number; handleSignals?: boolean },
+  options: {
+    port: number;
+    host?: string;
+    name: string;
+    onClose?: () => Promise<void>;
+    shutdownBudgetMs?: number;
+    handleSignals?: boolean;
+    limits?: Partial<ServerLimits>;
+  },
 ): Promise<RunningServer> {
   const log = getLogger();
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(options.port, options.host ?? '0.0.0.0', () => resolve(s));
+    const s = createLimitedServer(app, options.limits);
     s.once('error', reject);
+    s.listen(options.port, options.host ?? '0.0.0.0', () => resolve(s));
   });
-  // Keep-alive longer than the Google front end's idle timeout so it never reuses a socket we closed.
-  server.keepAliveTimeout = 620_000;
-  server.headersTimeout = 621_000;
   const { port } = server.address() as { port: number };
   const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
   log.info(`${options.name} listening`, { port });

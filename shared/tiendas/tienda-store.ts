@@ -34,12 +34,19 @@ export class TiendaConflictError extends Error {}
 export interface TiendaStoreOptions {
   /** Cache lookups on the webhook hot path for this long (tiendas change rarely). */
   cacheTtlMs?: number;
+  /**
+   * At most this many ids are cached (known or not). The payment routes look the tienda up before any
+   * signature can be checked (the secret is per tienda), so the ids come from unauthenticated requests:
+   * without a bound, a stream of made-up ids would grow the cache without limit. Default 1000.
+   */
+  maxCachedIds?: number;
   now?: () => number;
 }
 
 export class TiendaStore {
   private readonly cache = new Map<string, { value: Tienda | null; until: number }>();
   private readonly cacheTtlMs: number;
+  private readonly maxCachedIds: number;
   private readonly now: () => number;
 
   constructor(
@@ -47,6 +54,7 @@ export class TiendaStore {
     options: TiendaStoreOptions = {},
   ) {
     this.cacheTtlMs = options.cacheTtlMs ?? 30_000;
+    this.maxCachedIds = Math.max(1, options.maxCachedIds ?? 1000);
     this.now = options.now ?? Date.now;
   }
 
@@ -99,10 +107,27 @@ export class TiendaStore {
     if (!tiendaIdSchema.safeParse(id).success) return null;
     const hit = this.cache.get(id);
     if (hit && hit.until > this.now()) return hit.value;
+    if (hit) this.cache.delete(id);
     const snap = await this.tiendaRef(id).get();
     const value = snap.exists ? toTienda(snap.data()!) : null;
-    this.cache.set(id, { value, until: this.now() + this.cacheTtlMs });
+    this.remember(id, value);
     return value;
+  }
+
+  /** How many ids the lookup cache holds now (bounded by `maxCachedIds`). */
+  get cachedIds(): number {
+    return this.cache.size;
+  }
+
+  /** Insertion order is age order (entries are re-inserted on refresh): the oldest go first when full. */
+  private remember(id: string, value: Tienda | null): void {
+    this.cache.delete(id);
+    while (this.cache.size >= this.maxCachedIds) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest === undefined) break;
+      this.cache.delete(oldest);
+    }
+    this.cache.set(id, { value, until: this.now() + this.cacheTtlMs });
   }
 
   /** The tienda that owns a Facebook Page or Instagram account, if any. */

@@ -8,7 +8,7 @@ import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { signMetaBody } from '../../services/ingress/providers/meta-signature.js';
-import { signEventsBody } from '../../services/ingress/events-auth.js';
+import { signEventsRequest } from '../../services/ingress/events-auth.js';
 import { workerConfig } from '../../services/worker/config.js';
 import { aiProcessingV1Schema, basePayloadSchema } from '../../shared/events/event-schemas.js';
 import { createPublisher } from '../../shared/pubsub/publisher.js';
@@ -71,12 +71,12 @@ describe('slice 014 contract', () => {
 
       const event = { event: 'payment_success', timestamp: '2026-11-29T10:00:00Z', data: { provider: 'paypal', tienda_id: TEST_TIENDA.id, transaction_id: 'T-1', order_reference: null, amount: 1, currency: 'USD', status: 'COMPLETED', reason: null } };
       const raw = JSON.stringify(event);
-      const post = () => fetch(`${ingress.url}/events`, { method: 'POST', headers: { 'x-idempotency-key': 'contract-key-1', 'x-lss-signature': signEventsBody(raw, TEST_SECRETS.eventsHmac) }, body: raw });
+      const post = () => fetch(`${ingress.url}/events`, { method: 'POST', headers: { 'x-idempotency-key': 'contract-key-1', 'x-lss-signature': signEventsRequest({ body: raw, idempotencyKey: 'contract-key-1' }, TEST_SECRETS.eventsHmac) }, body: raw });
       expect((await post()).status).toBe(200);
       const again = await post();
       expect(again.status).toBe(200);
       expect(await again.json()).toMatchObject({ published: 0 });
-      expect((await fetch(`${ingress.url}/events`, { method: 'POST', headers: { 'x-lss-signature': signEventsBody(raw, TEST_SECRETS.eventsHmac) }, body: raw })).status).toBe(400);
+      expect((await fetch(`${ingress.url}/events`, { method: 'POST', headers: { 'x-lss-signature': signEventsRequest({ body: raw, idempotencyKey: '' }, TEST_SECRETS.eventsHmac) }, body: raw })).status).toBe(400);
 
       await sleep(1000);
       const keys = [...ingress.comments.messages, ...ingress.payments.messages].map((m) => m.attributes[ATTR.idempotencyKey]);

@@ -127,7 +127,7 @@ describe('payment webhooks on the emulators with the providers\' wire-level fake
     it('PAYMENT.CAPTURE.DENIED and CHECKOUT.PAYMENT-APPROVAL.REVERSED → payment_failure', async () => {
       const denied = h.paypal.setCapture({ id: 'CAP-DENIED-1', status: 'DECLINED', amount: { currency_code: 'USD', value: '5.00' }, custom_id: 'order-p2' });
       expect((await send(h.paypal.captureEvent(denied, 'PAYMENT.CAPTURE.DENIED'))).status).toBe(200);
-      const order = h.paypal.setOrder({ id: 'ORDER-REV-1', status: 'APPROVED', intent: 'CAPTURE', purchase_units: [{ custom_id: 'order-p3', amount: { currency_code: 'USD', value: '7.00' } }] });
+      const order = h.paypal.setOrder({ id: 'ORDER-REV-1', status: 'VOIDED', intent: 'CAPTURE', purchase_units: [{ custom_id: 'order-p3', amount: { currency_code: 'USD', value: '7.00' } }] });
       expect((await send(h.paypal.reversalEvent(order))).status).toBe(200);
       await sleep(900);
       expect(paymentsFor('paypal', 'CAP-DENIED-1')[0]!.json<PaymentMsg>().event).toBe('payment_failure');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signEventsBody } from '../../services/ingress/events-auth.js';
+import { createHmac } from 'node:crypto';
+import { signEventsRequest } from '../../services/ingress/events-auth.js';
 import { signMetaBody } from '../../services/ingress/providers/meta-signature.js';
 import { ATTR } from '../../shared/topology/topology.js';
 import { startIngressHarness, TEST_SECRETS, TEST_TIENDA, type IngressHarness } from '../helpers/ingress-harness.js';
@@ -128,7 +129,8 @@ describe('ingress on the emulators with wire-level provider fakes', () => {
     });
     const post = (body: unknown, headers: Record<string, string>, secret = TEST_SECRETS.eventsHmac) => {
       const raw = typeof body === 'string' ? body : JSON.stringify(body);
-      return fetch(`${h.url}/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-lss-signature': signEventsBody(raw, secret), ...headers }, body: raw });
+      const idempotencyKey = headers['x-idempotency-key'] ?? '';
+      return fetch(`${h.url}/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-lss-signature': signEventsRequest({ body: raw, idempotencyKey }, secret), ...headers }, body: raw });
     };
 
     it('publishes a signed, valid event once per X-Idempotency-Key', async () => {
@@ -153,10 +155,30 @@ describe('ingress on the emulators with wire-level provider fakes', () => {
       expect(((await invalid.json()) as { error: string }).error).toMatch(/timestamp/);
       expect((await post({ event: 'order_shipped', timestamp: '2026-11-29T10:00:00Z', data: {} }, { 'x-idempotency-key': 'k3' })).status).toBe(400);
       expect((await post('{not json', { 'x-idempotency-key': 'k4' })).status).toBe(400);
-      const stale = await fetch(`${h.url}/events`, { method: 'POST', headers: { 'x-idempotency-key': 'k5', 'x-lss-signature': signEventsBody(raw, TEST_SECRETS.eventsHmac, Math.floor(Date.now() / 1000) - 3600) }, body: raw });
+      const stale = await fetch(`${h.url}/events`, { method: 'POST', headers: { 'x-idempotency-key': 'k5', 'x-lss-signature': signEventsRequest({ body: raw, idempotencyKey: 'k5' }, TEST_SECRETS.eventsHmac, Math.floor(Date.now() / 1000) - 3600) }, body: raw });
       expect(stale.status).toBe(401);
       await sleep(500);
       expect(commentsWith('ev-bad')).toHaveLength(0);
+    });
+
+    it('signs the idempotency key: a captured request replayed under fresh keys is 401 and publishes once', async () => {
+      const raw = JSON.stringify(event('ev-replay'));
+      const captured = { 'content-type': 'application/json', 'x-idempotency-key': 'replay-key-1', 'x-lss-signature': signEventsRequest({ body: raw, idempotencyKey: 'replay-key-1' }, TEST_SECRETS.eventsHmac) };
+      expect((await fetch(`${h.url}/events`, { method: 'POST', headers: captured, body: raw })).status).toBe(200);
+      for (const fresh of ['replay-key-2', 'replay-key-3', 'REPLAY-KEY-1', '']) {
+        const replay = await fetch(`${h.url}/events`, { method: 'POST', headers: { ...captured, 'x-idempotency-key': fresh }, body: raw });
+        expect(replay.status, `key ${JSON.stringify(fresh)}`).toBe(401);
+      }
+      // The same captured request with its own key is a duplicate, never a second publication.
+      expect(await (await fetch(`${h.url}/events`, { method: 'POST', headers: captured, body: raw })).json()).toMatchObject({ status: 'duplicate' });
+      // The old body-only `v1` scheme is refused with a reason the producer can act on.
+      const t = Math.floor(Date.now() / 1000);
+      const v1 = createHmac('sha256', TEST_SECRETS.eventsHmac).update(`${t}.${raw}`).digest('hex');
+      const old = await fetch(`${h.url}/events`, { method: 'POST', headers: { ...captured, 'x-idempotency-key': 'replay-key-4', 'x-lss-signature': `t=${t},v1=${v1}` }, body: raw });
+      expect(old.status).toBe(401);
+      expect(((await old.json()) as { error: string }).error).toMatch(/unsupported_version/);
+      await sleep(800);
+      expect(commentsWith('ev-replay')).toHaveLength(1);
     });
   });
 

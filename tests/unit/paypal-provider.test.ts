@@ -83,6 +83,56 @@ describe('PayPal webhook verification (offline, certificate)', () => {
     expect(verifier.certDownloads).toBe(0);
   });
 
+  it("accepts only PayPal's certificate paths, even on PayPal's hosts or the trusted origin, before fetching anything", async () => {
+    const verifier = createPayPalVerifier({ webhookId: WEBHOOK_ID, trustedCertOrigins: [fake.url] });
+    const { headers, body } = sample();
+    const before = fake.certDownloads;
+    const requestsBefore = fake.requests.length;
+    for (const certUrl of [
+      'https://api.paypal.com/v2/payments/captures/CAP-1',
+      'https://api.paypal.com/v1/oauth2/token',
+      'https://api.paypal.com/v1/notifications/certs/../../../v2/checkout/orders/X',
+      'https://api.paypal.com/v1/notifications/certs/CERT-1?redirect=https://evil.example',
+      'https://api.paypal.com/v1/notifications/certs/CERT-1/extra',
+      'https://www.paypal.com/v1/notifications/certs/CERT-1',
+      'https://anything.paypal.com/v1/notifications/certs/CERT-1',
+      'https://user:pw@api.paypal.com/v1/notifications/certs/CERT-1',
+      `${fake.url}/v2/payments/captures/CAP-1`,
+      `${fake.url}/v1/notifications/certs/CERT-fake?x=1`,
+    ]) {
+      const error = await rejection(verifier.verify({ ...headers, 'paypal-cert-url': certUrl }, Buffer.from(body)));
+      expect(error, certUrl).toBeInstanceOf(SignatureError);
+      expect((error as SignatureError).reason, certUrl).toBe('untrusted_cert_url');
+    }
+    expect(fake.certDownloads).toBe(before);
+    expect(fake.requests.length).toBe(requestsBefore);
+    expect(verifier.certDownloads).toBe(0);
+  });
+
+  it('refuses a transmission older than the tolerance (a 2020 one), from the future, or with an unreadable time', async () => {
+    const verifier = createPayPalVerifier({ webhookId: WEBHOOK_ID, trustedCertOrigins: [fake.url], maxAgeMs: 3_600_000 });
+    const event = JSON.parse(sample().body) as unknown;
+    const at = (transmissionTime: string) => fake.signedWebhook(event, { webhookId: WEBHOOK_ID, transmissionTime });
+    for (const [time, reason] of [
+      ['2020-03-01T10:00:00Z', 'stale'],
+      [new Date(Date.now() - 2 * 3_600_000).toISOString(), 'stale'],
+      [new Date(Date.now() + 3_600_000).toISOString(), 'stale'],
+      ['yesterday', 'malformed_header'],
+      ['Sun, 01 Mar 2020 10:00:00 GMT', 'malformed_header'],
+    ] as const) {
+      const w = at(time);
+      expect(await rejection(verifier.verify(w.headers, Buffer.from(w.body))), time).toMatchObject({ name: 'SignatureError', reason });
+    }
+    const fresh = at(new Date(Date.now() - 30 * 60_000).toISOString());
+    await expect(verifier.verify(fresh.headers, Buffer.from(fresh.body))).resolves.toBeUndefined();
+    // The default window covers PayPal's 3 days of retries, and not a 2020 transmission.
+    const byDefault = createPayPalVerifier({ webhookId: WEBHOOK_ID, trustedCertOrigins: [fake.url] });
+    const retried = at(new Date(Date.now() - 71 * 3_600_000).toISOString());
+    await expect(byDefault.verify(retried.headers, Buffer.from(retried.body))).resolves.toBeUndefined();
+    const old = at('2020-03-01T10:00:00Z');
+    expect(await rejection(byDefault.verify(old.headers, Buffer.from(old.body)))).toMatchObject({ reason: 'stale' });
+  });
+
   it('downloads the certificate once for many verifications, concurrent or not', async () => {
     const verifier = createPayPalVerifier({ webhookId: WEBHOOK_ID, trustedCertOrigins: [fake.url] });
     const before = fake.certDownloads;
@@ -97,8 +147,10 @@ describe('PayPal webhook verification (offline, certificate)', () => {
     const { headers, body } = sample();
     const later = createPayPalVerifier({ webhookId: WEBHOOK_ID, trustedCertOrigins: [fake.url], now: () => new Date(Date.now() + 3 * 86_400_000) });
     expect(await rejection(later.verify(headers, Buffer.from(body)))).toMatchObject({ reason: 'cert_expired' });
-    const earlier = createPayPalVerifier({ webhookId: WEBHOOK_ID, trustedCertOrigins: [fake.url], now: () => new Date(Date.now() - 86_400_000) });
-    expect(await rejection(earlier.verify(headers, Buffer.from(body)))).toMatchObject({ reason: 'cert_expired' });
+    const yesterday = new Date(Date.now() - 86_400_000);
+    const earlier = createPayPalVerifier({ webhookId: WEBHOOK_ID, trustedCertOrigins: [fake.url], now: () => yesterday });
+    const early = fake.signedWebhook(JSON.parse(body), { webhookId: WEBHOOK_ID, transmissionTime: yesterday.toISOString() });
+    expect(await rejection(earlier.verify(early.headers, Buffer.from(early.body)))).toMatchObject({ reason: 'cert_expired' });
   });
 
   it('rejects missing headers and any algorithm but SHA256withRSA', async () => {
@@ -220,7 +272,7 @@ describe('PayPal client and event mapping against the fake', () => {
     expect((await payPalWebhookToPayment(fake.captureEvent(denied, 'PAYMENT.CAPTURE.DENIED'), { tiendaId: 't', client }))?.event).toBe('payment_failure');
   });
 
-  it('maps CHECKOUT.PAYMENT-APPROVAL.REVERSED to a failure from the re-read order, or from the event alone', async () => {
+  it('maps CHECKOUT.PAYMENT-APPROVAL.REVERSED to a failure only when the re-read order confirms it, with the order fields', async () => {
     const client = newClient();
     const order = fake.setOrder({ id: paypalLikeId(), status: 'VOIDED', purchase_units: [{ reference_id: 'default', custom_id: 'pedido-60', amount: { currency_code: 'USD', value: '15.00' } }] });
     const outcome = await payPalWebhookToPayment(fake.reversalEvent(order), { tiendaId: 't', client });
@@ -229,12 +281,16 @@ describe('PayPal client and event mapping against the fake', () => {
       idempotencyKey: `paypal:${order.id}:APPROVAL_REVERSED`,
       data: { provider: 'paypal', tienda_id: 't', transaction_id: order.id, order_reference: 'pedido-60', amount: 15, currency: 'USD', status: 'VOIDED', reason: 'PAYMENT_APPROVAL_REVERSED' },
     });
+    // The body's custom_id is never published: the order's is.
+    const lying = { ...fake.reversalEvent(order), resource: { order_id: order.id, purchase_units: [{ custom_id: 'someone-elses-order' }] } };
+    expect((await payPalWebhookToPayment(lying, { tiendaId: 't', client }))?.data.order_reference).toBe('pedido-60');
 
+    // An order PayPal does not know (404) confirms nothing: no outcome is built from the event alone.
     const gone = { ...fake.reversalEvent(order), resource: { order_id: '0000000000000000Z', purchase_units: [{ custom_id: 'pedido-61' }] } };
-    expect(await payPalWebhookToPayment(gone, { tiendaId: 't', client })).toMatchObject({
-      event: 'payment_failure',
-      data: { transaction_id: '0000000000000000Z', order_reference: 'pedido-61', amount: null, status: 'APPROVAL_REVERSED' },
-    });
+    expect(await rejection(payPalWebhookToPayment(gone, { tiendaId: 't', client }))).toBeInstanceOf(ProviderNotFoundError);
+    // Nor does an order that is still approved (not reversed).
+    const approved = fake.setOrder({ id: paypalLikeId(), status: 'APPROVED' });
+    expect(await rejection(payPalWebhookToPayment(fake.reversalEvent(approved), { tiendaId: 't', client }))).toBeInstanceOf(ProviderNotFoundError);
 
     const captured = fake.setOrder({ id: paypalLikeId(), status: 'COMPLETED' });
     expect((await payPalWebhookToPayment(fake.reversalEvent(captured), { tiendaId: 't', client }))?.event).toBeNull();

@@ -63,39 +63,41 @@ export function payPalCaptureToEvent(capture: PayPalCapture, tiendaId: string): 
 }
 
 /**
- * CHECKOUT.PAYMENT-APPROVAL.REVERSED → failure. The event resource is `{order_id, purchase_units[{reference_id,
- * custom_id, invoice_id}], payment_source}` — no amount, no status. The order is re-read for both; if PayPal
- * says the order was COMPLETED after all (captured), the capture events decide and this publishes nothing.
- * Without the order (404: it can vanish once voided), the failure is built from the event resource alone —
- * it is signed, and a failure notice is the safe direction to trust.
+ * CHECKOUT.PAYMENT-APPROVAL.REVERSED → failure, only as far as the re-read order confirms it. The event names
+ * the order; the order read from PayPal says what happened: VOIDED → `payment_failure`, COMPLETED (captured
+ * after all) → nothing (the capture events decide). Every published field comes from that order, none from
+ * the body: PayPal's signature binds the body only through a CRC32, which anyone holding one genuine
+ * transmission can match with a crafted body, so the body is a pointer to re-read, never evidence.
  *
- * Key `paypal:<order id>:APPROVAL_REVERSED` — fixed rather than the order's status, which may move (APPROVED →
- * VOIDED) between deliveries and would otherwise publish the same reversal twice.
+ * Any other state (still APPROVED, CREATED…) does not confirm a reversal: it throws ProviderNotFoundError so
+ * the route treats it like an order not readable yet (retried for a while, then acknowledged, never
+ * published). A 404 on the re-read is the same: it confirms nothing.
+ *
+ * Key `paypal:<order id>:APPROVAL_REVERSED` — fixed rather than the order's status, so re-deliveries publish the
+ * reversal once.
  */
-export function payPalReversalToEvent(
-  resource: Record<string, unknown>,
-  order: PayPalOrder | null,
-  tiendaId: string,
-): PaymentOutcome {
-  const orderId = typeof resource.order_id === 'string' && resource.order_id ? resource.order_id : order?.id;
-  if (!orderId) throw new MalformedPayloadError('PayPal reversal event has no order_id', { provider: 'paypal' });
-  const eventUnit = Array.isArray(resource.purchase_units) ? (resource.purchase_units[0] as Record<string, unknown> | undefined) : undefined;
-  const orderUnit = order?.purchase_units?.[0];
-  const customId = (typeof eventUnit?.custom_id === 'string' && eventUnit.custom_id) || orderUnit?.custom_id || null;
+export function payPalReversalToEvent(order: PayPalOrder, tiendaId: string): PaymentOutcome {
+  if (order.status !== 'VOIDED' && order.status !== 'COMPLETED') {
+    throw new ProviderNotFoundError(`PayPal order ${order.id} reads ${order.status}: the reversal is not confirmed`, {
+      provider: 'paypal',
+      resourceId: order.id,
+    });
+  }
+  const unit = order.purchase_units?.[0];
   const data: PaymentData = paymentDataSchema.parse({
     provider: 'paypal',
     tienda_id: tiendaId,
-    transaction_id: orderId,
-    order_reference: customId,
-    amount: parseAmount(orderUnit?.amount?.value),
-    currency: orderUnit?.amount?.currency_code ?? null,
-    status: order?.status ?? 'APPROVAL_REVERSED',
+    transaction_id: order.id,
+    order_reference: unit?.custom_id ? unit.custom_id : null,
+    amount: parseAmount(unit?.amount?.value),
+    currency: unit?.amount?.currency_code ?? null,
+    status: order.status,
     reason: 'PAYMENT_APPROVAL_REVERSED',
   });
   return {
-    event: order?.status === 'COMPLETED' ? null : 'payment_failure',
+    event: order.status === 'VOIDED' ? 'payment_failure' : null,
     data,
-    idempotencyKey: `paypal:${orderId}:APPROVAL_REVERSED`,
+    idempotencyKey: `paypal:${order.id}:APPROVAL_REVERSED`,
   };
 }
 
@@ -129,16 +131,11 @@ export async function payPalWebhookToPayment(body: unknown, deps: PayPalEventDep
   }
   if (event.event_type === PAYPAL_APPROVAL_REVERSED) {
     const orderId = event.resource.order_id;
-    let order: PayPalOrder | null = null;
-    if (typeof orderId === 'string' && orderId !== '') {
-      try {
-        order = await deps.client.getOrder(orderId, deps.credentials);
-      } catch (error) {
-        if (!(error instanceof ProviderNotFoundError)) throw error;
-        getLogger().notice('paypal reversed order not found on re-read; using the event resource', { orderId });
-      }
+    if (typeof orderId !== 'string' || orderId === '') {
+      throw new MalformedPayloadError(`${event.event_type} without resource.order_id`, { provider: 'paypal' });
     }
-    return payPalReversalToEvent(event.resource, order, deps.tiendaId);
+    // A 404 propagates: an order PayPal does not know confirms no reversal.
+    return payPalReversalToEvent(await deps.client.getOrder(orderId, deps.credentials), deps.tiendaId);
   }
   return null;
 }

@@ -15,13 +15,17 @@ import { providerFetch } from './provider-http.js';
  * signed RSA-SHA256 (`PAYPAL-AUTH-ALGO: SHA256withRSA`), signature base64 in `PAYPAL-TRANSMISSION-SIG`, public
  * key in the X.509 certificate at `PAYPAL-CERT-URL`.
  *
- * Trust anchor: the certificate URL must be https on a `*.paypal.com` host (TLS then authenticates it), or
- * share the origin of a configured trusted base URL (sandbox variants, local fakes: the same code path runs in
- * tests). Any other URL is refused before anything is downloaded, so the header cannot make us fetch from an
- * attacker's server (SSRF) or trust an attacker's key.
+ * Trust anchor: the certificate URL must be PayPal's certificate endpoint — https, one of PayPal's API hosts
+ * (`api[-m][.sandbox].paypal.com`), path `/v1/notifications/certs/<id>`, nothing else — or that same path on
+ * a configured trusted origin (local fakes: the same code path runs in tests). Any other URL is refused
+ * before anything is downloaded: an unsigned request must not make us fetch an arbitrary PayPal URL (or an
+ * attacker's server) nor trust an attacker's key.
  *
- * No transmission-time freshness check: PayPal retries for 3 days and does not document whether retries are
- * re-signed; a replayed authentic event only triggers a re-read of the capture, absorbed by idempotency.
+ * The signature binds the body only through its CRC32, which is not a cryptographic hash: anyone holding one
+ * genuine transmission can craft another body with the same CRC32 (4 chosen bytes suffice). So a verified
+ * signature proves little about the body; the route acts only on what the re-read from PayPal confirms
+ * (see paypal-event.ts). The transmission time is bounded too (`maxAgeMs`, default 74 h: PayPal retries for
+ * 3 days and does not document whether a retry is re-signed), so a transmission captured long ago is refused.
  */
 
 export type PayPalHeaders = Record<string, string | string[] | undefined> | Headers;
@@ -35,7 +39,11 @@ export interface PayPalVerifierOptions {
   fetchTimeoutMs?: number;
   /** Max cached certificates (PayPal rotates rarely; a handful is plenty). Default 16. */
   maxCachedCerts?: number;
-  /** Clock, for certificate validity. */
+  /** Oldest accepted PAYPAL-TRANSMISSION-TIME. Default 74 h (PayPal retries for 3 days). */
+  maxAgeMs?: number;
+  /** How far in the future a transmission time may be (clock skew). Default 5 min. */
+  maxFutureSkewMs?: number;
+  /** Clock, for certificate validity and transmission age. */
   now?: () => Date;
 }
 
@@ -47,6 +55,11 @@ export interface PayPalVerifier {
 }
 
 const ACCEPTED_ALGO = 'SHA256withRSA';
+export const DEFAULT_PAYPAL_TRANSMISSION_MAX_AGE_MS = 74 * 3600_000;
+/** The hosts PayPal serves its webhook signing certificates from (live and sandbox). */
+const PAYPAL_CERT_HOSTS = new Set(['api.paypal.com', 'api-m.paypal.com', 'api.sandbox.paypal.com', 'api-m.sandbox.paypal.com']);
+/** `/v1/notifications/certs/CERT-360caa42-fca2a594-a5cafa77`: one path segment, no query, no fragment. */
+const PAYPAL_CERT_PATH = /^\/v1\/notifications\/certs\/[A-Za-z0-9._-]{1,128}$/;
 
 interface CachedCert {
   publicKey: KeyObject;
@@ -111,12 +124,27 @@ export function createPayPalVerifier(options: PayPalVerifierOptions = {}): PayPa
     } catch {
       throw new SignatureError('untrusted_cert_url', 'PAYPAL-CERT-URL is not a URL', { provider: 'paypal' });
     }
-    const paypalHost =
-      url.protocol === 'https:' && url.hostname.endsWith('.paypal.com') && url.port === '' && !url.username && !url.password;
-    if (!paypalHost && !trustedOrigins.has(url.origin)) {
-      throw new SignatureError('untrusted_cert_url', `PAYPAL-CERT-URL host ${url.host} is not trusted`, { provider: 'paypal' });
+    const paypalHost = url.protocol === 'https:' && PAYPAL_CERT_HOSTS.has(url.hostname) && url.port === '';
+    const trustedOrigin = trustedOrigins.has(url.origin);
+    const certPath = PAYPAL_CERT_PATH.test(url.pathname) && url.search === '' && url.hash === '' && !url.username && !url.password;
+    if (!(paypalHost || trustedOrigin) || !certPath) {
+      throw new SignatureError('untrusted_cert_url', `PAYPAL-CERT-URL ${url.host}${url.pathname.slice(0, 80)} is not a PayPal certificate URL`, {
+        provider: 'paypal',
+      });
     }
     return url.href;
+  };
+
+  const maxAgeMs = options.maxAgeMs ?? DEFAULT_PAYPAL_TRANSMISSION_MAX_AGE_MS;
+  const maxFutureSkewMs = options.maxFutureSkewMs ?? 5 * 60_000;
+  const assertFresh = (transmissionTime: string): void => {
+    // Internet date-time (RFC 3339), e.g. 2026-11-29T10:04:58Z; Date.parse alone would accept far looser text.
+    const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(transmissionTime) ? Date.parse(transmissionTime) : Number.NaN;
+    if (!Number.isFinite(at)) throw new SignatureError('malformed_header', 'PAYPAL-TRANSMISSION-TIME is not a date-time', { provider: 'paypal' });
+    const age = now().getTime() - at;
+    if (age > maxAgeMs || age < -maxFutureSkewMs) {
+      throw new SignatureError('stale', `PAYPAL-TRANSMISSION-TIME ${transmissionTime} is outside the accepted window`, { provider: 'paypal' });
+    }
   };
 
   return {
@@ -140,6 +168,7 @@ export function createPayPalVerifier(options: PayPalVerifierOptions = {}): PayPa
       if (!/^[A-Za-z0-9+/]+={0,2}$/.test(signature)) {
         throw new SignatureError('malformed_header', 'PAYPAL-TRANSMISSION-SIG is not base64', { provider: 'paypal' });
       }
+      assertFresh(transmissionTime);
       const cert = await certificateFor(assertTrustedCertUrl(certUrl));
       const at = now().getTime();
       if (at < cert.validFrom.getTime() || at > cert.validTo.getTime()) {

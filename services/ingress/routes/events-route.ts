@@ -5,7 +5,7 @@ import { HttpError, parseJson, readRawBody } from '../../../shared/http/read-raw
 import { getLogger } from '../../../shared/logging/logger.js';
 import { TOPIC_NAMES } from '../../../shared/topology/topology.js';
 import { acceptEvents } from '../accept-events.js';
-import { EVENTS_SIGNATURE_HEADER, verifyEventsSignature } from '../events-auth.js';
+import { EVENTS_IDEMPOTENCY_HEADER, EVENTS_SIGNATURE_HEADER, verifyEventsSignature } from '../events-auth.js';
 import type { IngressDeps } from '../ingress-deps.js';
 import { PLATFORM_SECRETS } from '../tienda-secrets.js';
 
@@ -20,14 +20,25 @@ export function registerEventsRoute(router: Router, deps: IngressDeps): void {
   router.post('/events', async (ctx) => {
     const raw = await readRawBody(ctx, deps.config.maxBodyBytes);
     const secret = await deps.secrets.get(PLATFORM_SECRETS.eventsHmacSecret);
-    const auth = verifyEventsSignature(ctx.get(EVENTS_SIGNATURE_HEADER) || undefined, raw, secret, deps.config.signatureTolerance, (deps.now ?? Date.now)());
+    // The key is part of the signed string: a captured request cannot be replayed under a fresh key.
+    const key = ctx.get(EVENTS_IDEMPOTENCY_HEADER);
+    const auth = verifyEventsSignature(
+      ctx.get(EVENTS_SIGNATURE_HEADER) || undefined,
+      { body: raw, idempotencyKey: key },
+      secret,
+      deps.config.signatureTolerance,
+      (deps.now ?? Date.now)(),
+    );
     if (!auth.ok) {
       getLogger().warn('POST /events refused', { reason: auth.reason });
       throw new HttpError(401, `invalid signature (${auth.reason})`, 'invalid_signature');
     }
-    const key = ctx.get('x-idempotency-key');
     if (!key) throw new HttpError(400, 'X-Idempotency-Key header is required', 'missing_idempotency_key');
-    if (key.length > 256) throw new HttpError(400, 'X-Idempotency-Key is longer than 256 characters', 'invalid_idempotency_key');
+    // Printable ASCII only: Node reads header bytes as latin1, so anything else would not be the bytes the
+    // producer signed (and it keeps the Pub/Sub attribute within its byte limit).
+    if (!/^[\x21-\x7e]{1,256}$/.test(key)) {
+      throw new HttpError(400, 'X-Idempotency-Key must be 1–256 printable ASCII characters', 'invalid_idempotency_key');
+    }
     const parsed = inboundEventSchema.safeParse(parseJson(raw));
     if (!parsed.success) {
       const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);

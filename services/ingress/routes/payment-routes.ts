@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import type { PaymentProvider } from '../../../shared/events/event-schemas.js';
 import { HttpError, parseJson, readRawBody } from '../../../shared/http/read-raw-body.js';
 import { addLogContext } from '../../../shared/logging/log-context.js';
 import { getLogger } from '../../../shared/logging/logger.js';
@@ -15,10 +16,30 @@ import { payPalWebhookToPayment } from '../providers/paypal-event.js';
 import { ProviderNotFoundError, SignatureError, notFoundDisposition } from '../providers/provider-errors.js';
 import { PLATFORM_SECRETS, tiendaSecretId, withSecretRefresh } from '../tienda-secrets.js';
 
-async function requireTienda(ctx: Context, deps: IngressDeps): Promise<Tienda> {
+/** The per-tienda secret whose presence says a tienda holds credentials for a provider. */
+const CREDENTIAL_OF: Record<PaymentProvider, string> = {
+  mercadopago: 'mercadopago-webhook-secret',
+  flow: 'flow-api-key',
+  paypal: 'paypal-client-id',
+};
+
+/**
+ * The tienda named in the path, if it takes payments through this provider: it is the tienda's
+ * `payment_provider`, or the tienda still holds that provider's credentials (it switched provider and links
+ * made before the switch are still being paid). Anything else is 404 like an unknown id — answering would
+ * only turn a stranger's unsigned request into a 500 "misconfigured" for a secret that was never meant to
+ * exist. A missing secret of the tienda's own provider stays a 500: that one is ours to fix while the
+ * provider retries.
+ */
+async function requireTienda(ctx: Context, deps: IngressDeps, provider: PaymentProvider): Promise<Tienda> {
   const id = ctx.params.tiendaId as string;
   const tienda = await deps.tiendas.get(id);
-  if (!tienda) throw new HttpError(404, `unknown tienda ${JSON.stringify(id)}`, 'unknown_tienda');
+  const accepts =
+    tienda !== null &&
+    (tienda.payment_provider === provider || (await deps.secrets.getOptional(tiendaSecretId(tienda.id, CREDENTIAL_OF[provider]))) !== undefined);
+  if (!tienda || !accepts) {
+    throw new HttpError(404, `unknown ${provider} tienda ${JSON.stringify(id.slice(0, 80))}`, 'unknown_tienda');
+  }
   addLogContext({ tienda_id: tienda.id });
   return tienda;
 }
@@ -71,7 +92,7 @@ export function registerPaymentRoutes(router: Router, deps: IngressDeps): void {
   const toleranceSeconds = Math.round(deps.config.mercadopagoSignatureTolerance / 1000);
 
   router.post('/webhooks/mercadopago/:tiendaId', async (ctx) => {
-    const tienda = await requireTienda(ctx, deps);
+    const tienda = await requireTienda(ctx, deps, 'mercadopago');
     const raw = await readRawBody(ctx, deps.config.maxBodyBytes);
     const queryId = typeof ctx.query['data.id'] === 'string' ? (ctx.query['data.id'] as string) : undefined;
     verifyMercadoPagoSignature({
@@ -105,7 +126,7 @@ export function registerPaymentRoutes(router: Router, deps: IngressDeps): void {
   });
 
   router.post('/webhooks/flow/:tiendaId', async (ctx) => {
-    const tienda = await requireTienda(ctx, deps);
+    const tienda = await requireTienda(ctx, deps, 'flow');
     const raw = await readRawBody(ctx, deps.config.maxBodyBytes);
     // Flow's confirmation is an unsigned form POST `token=…`; authenticity comes from re-reading the token
     // with our signed `payment/getStatus` call — only Flow knows a real token.
@@ -128,7 +149,7 @@ export function registerPaymentRoutes(router: Router, deps: IngressDeps): void {
   });
 
   router.post('/webhooks/paypal/:tiendaId', async (ctx) => {
-    const tienda = await requireTienda(ctx, deps);
+    const tienda = await requireTienda(ctx, deps, 'paypal');
     const raw = await readRawBody(ctx, deps.config.maxBodyBytes);
     const webhookId = await deps.secrets.get(PLATFORM_SECRETS.paypalWebhookId);
     await deps.paypalVerifier.verify(ctx.headers, raw, webhookId);
