@@ -63,3 +63,10 @@ export async function settlePayPalApproval(
   if (order.status === 'APPROVED') order = await deps.orders.captureOrder(order.id, payPalCaptureRequestId(order), deps.credentials);
   return payPalOrderToOutcome(order, deps.tiendaId);
 }
+
+/** The PayPal order id of a (verified) CHECKOUT.ORDER.APPROVED webhook body, or undefined for any other body. */
+export function approvedPayPalOrderId(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { event_type: type, resource } = body as { event_type?: unknown; resource?: { id?: unknown } };
+  return type === PAYPAL_ORDER_APPROVED && typeof resource?.id === 'string' && resource.id !== '' ? resource.id : undefined;
+}
