@@ -90,6 +90,8 @@ export interface PayPalFake {
   orderRequests: Array<{ headers: Record<string, string | undefined>; body: unknown }>;
   /** The order whose first purchase unit has this custom_id (our order id), latest first. */
   findOrderByCustomId(customId: string): FakeOrder | undefined;
+  /** The next capture of an approved order is refused with 422 and this issue (default INSTRUMENT_DECLINED). */
+  declineNextCapture(issue?: string): void;
   /** A CHECKOUT.ORDER.APPROVED event around the order (resource = the order, as PayPal sends it). */
   orderApprovedEvent(order: FakeOrder): Record<string, unknown>;
   requests: Array<{ method: string; path: string }>;
@@ -138,6 +140,7 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
   const captureAnswers = new Map<string, unknown>();
   const orderRequests: PayPalFake['orderRequests'] = [];
   let capturesMade = 0;
+  const captureDeclines = scriptQueue<string>();
   const requests: Array<{ method: string; path: string }> = [];
   const failures = scriptQueue<number>();
   const delays = scriptQueue<number>();
@@ -300,6 +303,16 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
             message: 'The requested action could not be performed, semantically incorrect, or failed business validation.',
             debug_id: debugId(),
             links: [],
+          });
+        }
+        const declined = captureDeclines.shift();
+        if (declined) {
+          return sendJson(res, 422, {
+            name: 'UNPROCESSABLE_ENTITY',
+            details: [{ issue: declined, description: 'The instrument presented  was either declined by the processor or bank, or it can\'t be used for this payment.' }],
+            message: 'The requested action could not be performed, semantically incorrect, or failed business validation.',
+            debug_id: debugId(),
+            links: [{ href: `${url}/checkoutnow?token=${order.id}`, rel: 'redirect', method: 'GET' }],
           });
         }
         capture(order, 'COMPLETED');
@@ -489,6 +502,7 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
       return capturesMade;
     },
     orderRequests,
+    declineNextCapture: (issue = 'INSTRUMENT_DECLINED') => captureDeclines.push(issue),
     findOrderByCustomId: (customId) => [...orders.values()].reverse().find((o) => o.purchase_units[0]?.custom_id === customId),
     orderApprovedEvent: (order) => event('checkout-order', 'CHECKOUT.ORDER.APPROVED', 'An order has been approved by buyer', structuredClone(order)),
     requests,
