@@ -164,7 +164,7 @@ describe('payment links against the providers\' wire-level fakes', () => {
       expect((await unavailable(links.create(linkRequest('mercadopago')))).providerStatus).toBe(500);
       mp.failNext(429);
       expect((await unavailable(links.create(linkRequest('mercadopago')))).providerStatus).toBe(429);
-      mp.delayNext(5000);
+      mp.delayNext(2000);
       await unavailable(links.create(linkRequest('mercadopago')));
       mp.failNext(400);
       expect((await refusal(links.create(linkRequest('mercadopago')))).code).toBe('validation_failed');
@@ -240,7 +240,7 @@ describe('payment links against the providers\' wire-level fakes', () => {
       await unavailable(links.create(linkRequest('flow')));
       flow.failNext(429);
       await unavailable(links.create(linkRequest('flow')));
-      flow.delayNext(5000);
+      flow.delayNext(2000);
       await unavailable(links.create(linkRequest('flow')));
       secrets.current[`tienda-${TIENDA}-flow-secret-key`] = 'not-the-secret';
       secrets.cached.clear();
@@ -311,7 +311,7 @@ describe('payment links against the providers\' wire-level fakes', () => {
       await unavailable(links.create(linkRequest('paypal')));
       paypal.failNext(429);
       await unavailable(links.create(linkRequest('paypal')));
-      paypal.delayNext(5000);
+      paypal.delayNext(2000);
       await unavailable(links.create(linkRequest('paypal')));
       paypal.failNext(400);
       expect((await refusal(links.create(linkRequest('paypal')))).code).toBe('validation_failed');
