@@ -1,5 +1,8 @@
-import { duration, optionalStr, urlWithDefault, type SettingSpec } from '../config/define-config.js';
 import { z } from 'zod';
+import { duration, optionalStr, urlWithDefault, type ConfigOf, type SettingSpec } from '../config/define-config.js';
+import type { SecretSource } from '../secrets/secret-source.js';
+import type { PaymentLinkStore } from './payment-link-store.js';
+import { PaymentLinks } from './payment-links.js';
 
 /**
  * Settings of a service that makes payment links (the worker): spread into its config schema. The provider URLs
@@ -26,3 +29,19 @@ export const paymentLinkSettings = {
     schema: optionalStr(),
   },
 } satisfies Record<string, SettingSpec>;
+
+export type PaymentLinkConfig = ConfigOf<typeof paymentLinkSettings>;
+
+/** The service's PaymentLinks from its loaded config (main.ts): `paymentLinksFromConfig(config, { secrets, linkStore: new FirestorePaymentLinkStore(firestore) })`. */
+export function paymentLinksFromConfig(config: PaymentLinkConfig, deps: { secrets: SecretSource; linkStore?: PaymentLinkStore }): PaymentLinks {
+  return new PaymentLinks({
+    secrets: deps.secrets,
+    mercadopagoApiUrl: config.mercadopagoApiUrl,
+    flowApiUrl: config.flowApiUrl,
+    paypalApiUrl: config.paypalApiUrl,
+    timeoutMs: config.providerTimeout,
+    ...(config.paymentReturnUrl ? { returnUrl: config.paymentReturnUrl } : {}),
+    ...(config.flowPayerEmail ? { flowPayerEmail: config.flowPayerEmail } : {}),
+    ...(deps.linkStore ? { linkStore: deps.linkStore } : {}),
+  });
+}
