@@ -1,6 +1,8 @@
 /**
  * `npm run tienda -- add <tienda.json> | list | show <id>` — registers and reads tiendas in Firestore
- * (the emulator when FIRESTORE_EMULATOR_HOST is set). `add` is idempotent.
+ * (the emulator when FIRESTORE_EMULATOR_HOST is set). `add` is idempotent, and refuses (exit 2, naming the
+ * providers that can) a tienda whose payment provider cannot charge its currency — e.g. PayPal in CLP
+ * (shared/payments/currency-rules.ts).
  */
 import { readFileSync } from 'node:fs';
 import { Firestore } from '@google-cloud/firestore';

@@ -7,6 +7,7 @@ import type { FlowClient } from './providers/flow-client.js';
 import type { MercadoPagoClient } from './providers/mercadopago-client.js';
 import type { PayPalClient } from './providers/paypal-client.js';
 import type { PayPalVerifier } from './providers/paypal-verify.js';
+import type { PayPalOrdersClient } from '../../shared/payments/paypal-orders.js';
 
 /** Everything the ingress app needs, built by main.ts (or a test) — the app never builds clients itself. */
 export interface IngressDeps {
@@ -20,5 +21,7 @@ export interface IngressDeps {
   flow: FlowClient;
   paypal: PayPalClient;
   paypalVerifier: PayPalVerifier;
+  /** Captures orders on CHECKOUT.ORDER.APPROVED; without it that event is acknowledged as before. */
+  paypalOrders?: PayPalOrdersClient;
   now?: () => number;
 }

@@ -9,6 +9,7 @@ import { createFlowClient } from './providers/flow-client.js';
 import { createMercadoPagoClient } from './providers/mercadopago-client.js';
 import { createPayPalClient } from './providers/paypal-client.js';
 import { createPayPalVerifier } from './providers/paypal-verify.js';
+import { createPayPalOrdersClient } from '../../shared/payments/paypal-orders.js';
 
 /** Order: config → logger → clients → server. */
 export async function startIngress(env: Record<string, string | undefined> = process.env, options: { handleSignals?: boolean } = {}) {
@@ -25,6 +26,7 @@ export async function startIngress(env: Record<string, string | undefined> = pro
     mercadopago: createMercadoPagoClient({ baseUrl: config.mercadopagoApiUrl, timeoutMs: config.providerTimeout }),
     flow: createFlowClient({ baseUrl: config.flowApiUrl, timeoutMs: config.providerTimeout }),
     paypal: createPayPalClient({ baseUrl: config.paypalApiUrl, timeoutMs: config.providerTimeout }),
+    paypalOrders: createPayPalOrdersClient({ baseUrl: config.paypalApiUrl, timeoutMs: config.providerTimeout }),
     paypalVerifier: createPayPalVerifier({
       trustedCertOrigins: config.paypalTrustedCertOrigins,
       fetchTimeoutMs: config.providerTimeout,

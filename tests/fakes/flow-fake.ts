@@ -7,13 +7,19 @@ import { escapeHtml, jsonSender, listen, parseJson, readBody, redirect, scriptQu
  * Flow's docs (sorted names, name+value concatenated, HMAC-SHA256 hex as `s`), not imported from our code.
  *
  * - `GET /payment/getStatus?apiKey&token&s` → PaymentStatus JSON.
- * - `POST /payment/create` (form-encoded, signed) → `{url, token, flowOrder}`.
+ * - `POST /payment/create` (form-encoded, signed) → `{url, token, flowOrder}`. Checks the required parameters,
+ *   the signature, an integer CLP amount, an email, a numeric `timeout`. Flow has no idempotency key: each call
+ *   makes a new token (kept in `createRequests`).
+ * - `GET /payment/getStatusByCommerceId?apiKey&commerceId&s` → PaymentStatus of that commerce order (a paid
+ *   one first, else the latest); 400 for a commerce order it has no payment for.
+ * - `approve(commerceOrder)`: the buyer pays the order's latest payment (no confirmation sent; `sendConfirmation`).
  * - `GET /app/web/pay.php?token=` → a tiny payment page for demos (pay / reject), which then POSTs the
  *   confirmation `token=<token>` to `urlConfirmation` like Flow does and redirects to `urlReturn`.
  *
  * Errors are JSON `{code, message}` with HTTP 400 / 401, the shape Flow's OpenAPI documents. The numeric codes
  * Flow uses are not published; the ones here are ASSUMED: 108 invalid signature (401), 104 unknown apiKey
- * (401), 105 unknown token (400), 100 missing parameter (400), 1605 commerceOrder already paid (400).
+ * (401), 105 unknown token (400), 100 missing parameter (400), 1605 commerceOrder already paid (400), 107 amount
+ * not numeric / not an integer in CLP (400), 106 unknown commerceOrder (400), 109 invalid email / timeout (400).
  */
 
 export type FlowStatusCode = 1 | 2 | 3 | 4;
@@ -75,6 +81,12 @@ export interface FlowFake {
   failNext(status: number, count?: number): void;
   delayNext(ms: number, count?: number): void;
   requests: Array<{ method: string; path: string }>;
+  /** Parameters of every `POST /payment/create` received (signed ones and refused ones alike). */
+  createRequests: Array<Record<string, string>>;
+  /** Payments (any status) made for a commerce order, oldest first. */
+  paymentsFor(commerceOrder: string): Array<{ token: string; payment: FlowFakePayment }>;
+  /** The buyer pays the latest payment of `commerceOrder` (status 2); returns its token. */
+  approve(commerceOrder: string, status?: FlowStatusCode): { token: string; payment: FlowFakePayment };
 }
 
 /** Flow's JSON content-type, lower case. */
@@ -94,6 +106,9 @@ export async function startFlowFake(options: FlowFakeOptions = {}): Promise<Flow
   const merchants = new Map<string, string>((options.merchants ?? []).map((m) => [m.apiKey, m.secretKey]));
   const byToken = new Map<string, StoredPayment>();
   const requests: Array<{ method: string; path: string }> = [];
+  const createRequests: Array<Record<string, string>> = [];
+  const paymentsFor = (commerceOrder: string, apiKey?: string) =>
+    [...byToken.values()].filter((p) => p.payment.commerceOrder === commerceOrder && (apiKey === undefined || p.apiKey === apiKey));
   const failures = scriptQueue<number>();
   const delays = scriptQueue<number>();
   let nextFlowOrder = 7_500_000;
@@ -165,12 +180,25 @@ export async function startFlowFake(options: FlowFakeOptions = {}): Promise<Flow
       if (!stored || stored.apiKey !== apiKey) return sendJson(res, 400, { code: 105, message: `Invalid token: ${params.token}` });
       return sendJson(res, 200, stored.payment);
     }
+    if (req.method === 'GET' && path === '/payment/getStatusByCommerceId') {
+      const params = Object.fromEntries(target.searchParams);
+      const apiKey = checkSigned(params, ['commerceId'], res);
+      if (!apiKey) return;
+      const found = paymentsFor(params.commerceId ?? '', apiKey);
+      const chosen = found.find((p) => p.payment.status === 2) ?? found[found.length - 1];
+      if (!chosen) return sendJson(res, 400, { code: 106, message: `Invalid commerceOrder: ${params.commerceId}` });
+      return sendJson(res, 200, chosen.payment);
+    }
     if (req.method === 'POST' && path === '/payment/create') {
       const params = Object.fromEntries(new URLSearchParams((await readBody(req)).toString('utf8')));
+      createRequests.push(params);
       const apiKey = checkSigned(params, ['commerceOrder', 'subject', 'amount', 'email', 'urlConfirmation', 'urlReturn'], res);
       if (!apiKey) return;
       const amount = Number(params.amount);
       if (!Number.isFinite(amount) || amount <= 0) return sendJson(res, 400, { code: 107, message: 'Amount is not numeric' });
+      if ((params.currency ?? 'CLP') === 'CLP' && !Number.isInteger(amount)) return sendJson(res, 400, { code: 107, message: 'Amount must be an integer for CLP' });
+      if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(params.email ?? '')) return sendJson(res, 400, { code: 109, message: 'Invalid email' });
+      if (params.timeout !== undefined && !/^[1-9]\d*$/.test(params.timeout)) return sendJson(res, 400, { code: 109, message: 'Invalid timeout' });
       const paid = [...byToken.values()].find((p) => p.apiKey === apiKey && p.payment.commerceOrder === params.commerceOrder && p.payment.status === 2);
       if (paid) return sendJson(res, 400, { code: 1605, message: `This commerceOrder ${params.commerceOrder} has been previously paid` });
       const { token, payment } = newPayment({
@@ -249,6 +277,15 @@ export async function startFlowFake(options: FlowFakeOptions = {}): Promise<Flow
     failNext: (status, count) => failures.push(status, count),
     delayNext: (ms, count) => delays.push(ms, count),
     requests,
+    createRequests,
+    paymentsFor: (commerceOrder) => paymentsFor(commerceOrder).map(({ token, payment }) => ({ token, payment })),
+    approve(commerceOrder, status = 2) {
+      const latest = paymentsFor(commerceOrder).at(-1);
+      if (!latest) throw new Error(`no Flow payment for commerceOrder ${commerceOrder}`);
+      latest.payment.status = status;
+      if (status === 2) markPaid(latest.payment);
+      return { token: latest.token, payment: latest.payment };
+    },
   };
 }
 

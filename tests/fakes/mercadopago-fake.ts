@@ -8,7 +8,11 @@ import { bearerToken, escapeHtml, header, jsonSender, listen, parseJson, readBod
  *
  * - `GET /v1/payments/{id}`: from the in-memory store; 401 for an unknown token, 404 for an unknown payment.
  * - `POST /checkout/preferences`: creates a preference (id, init_point, sandbox_init_point); honours
- *   `X-Idempotency-Key`.
+ *   `X-Idempotency-Key` (same key → the same preference, one resource); validates the body the way MP answers it
+ *   (items, integer prices in CLP/COP, one currency, notification_url, expiration dates, auto_return needing
+ *   back_urls.success) with MP's 400 body. Every creation request is kept in `preferenceRequests`.
+ * - `GET /v1/payments/search?external_reference=`: `{paging, results}`, newest first.
+ * - `approve(externalReference)`: a buyer pays the order's latest preference (no webhook sent).
  * - `GET /checkout/v1/redirect?pref_id=`: a tiny "checkout" page for demos, with approve / reject links.
  * - Scripting: `failNext(status)` (5xx/429), `delayNext(ms)` (timeouts).
  * - `signedNotification()` builds the webhook MP would send (query, headers with `x-signature`, body).
@@ -67,6 +71,10 @@ export interface MercadoPagoFake {
   delayNext(ms: number, count?: number): void;
   /** Method and path of every API request received, in order. */
   requests: Array<{ method: string; path: string }>;
+  /** Every `POST /checkout/preferences` received (headers lower-case, parsed body), including refused ones. */
+  preferenceRequests: Array<{ headers: Record<string, string | undefined>; body: unknown }>;
+  /** The buyer pays (or fails to pay) the latest preference whose external_reference is `externalReference`. */
+  approve(externalReference: string, status?: 'approved' | 'rejected' | 'pending' | 'cancelled'): FakeMercadoPagoPayment;
   signedNotification(input: SignedNotificationInput): SignedMercadoPagoNotification;
   /** POSTs a notification to `baseUrl + notification.path`; returns the status and body. */
   deliverNotification(baseUrl: string, notification: SignedMercadoPagoNotification): Promise<{ status: number; body: string }>;
@@ -217,6 +225,7 @@ export async function startMercadoPagoFake(options: MercadoPagoFakeOptions = {})
   const preferences = new Map<string, FakePreference>();
   const idempotentPreferences = new Map<string, FakePreference>();
   const requests: Array<{ method: string; path: string }> = [];
+  const preferenceRequests: MercadoPagoFake['preferenceRequests'] = [];
   const failures = scriptQueue<number>();
   const delays = scriptQueue<number>();
   let nextPaymentId = 1_300_000_000;
@@ -237,14 +246,27 @@ export async function startMercadoPagoFake(options: MercadoPagoFakeOptions = {})
     if (!token || !tokens.has(token)) return sendJson(res, 401, UNAUTHORIZED);
 
     const paymentMatch = /^\/v1\/payments\/([^/]+)$/.exec(target.pathname);
+    if (req.method === 'GET' && target.pathname === '/v1/payments/search') {
+      const ref = target.searchParams.get('external_reference');
+      const results = [...payments.values()]
+        .filter((p) => ref === null || p.external_reference === ref)
+        .sort((a, b) => Date.parse(String(b.date_created)) - Date.parse(String(a.date_created)) || b.id - a.id);
+      const limit = Number(target.searchParams.get('limit') ?? 30);
+      return sendJson(res, 200, { paging: { total: results.length, limit, offset: 0 }, results: results.slice(0, limit) });
+    }
     if (req.method === 'GET' && paymentMatch?.[1]) {
       const payment = payments.get(decodeURIComponent(paymentMatch[1]));
       return payment ? sendJson(res, 200, payment) : sendJson(res, 404, NOT_FOUND);
     }
     if (req.method === 'POST' && target.pathname === '/checkout/preferences') {
       const key = header(req, 'x-idempotency-key');
+      const rawBody = (await readBody(req)).toString('utf8');
+      const parsed = parseJson(rawBody);
+      preferenceRequests.push({
+        headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])),
+        body: parsed?.value,
+      });
       if (key && idempotentPreferences.has(key)) return sendJson(res, 201, idempotentPreferences.get(key));
-      const parsed = parseJson((await readBody(req)).toString('utf8'));
       if (!parsed) return sendJson(res, 400, { message: 'invalid json', error: 'bad_request', status: 400, cause: [] });
       const body = parsed.value as Record<string, unknown>;
       const items = Array.isArray(body.items) ? (body.items as FakePreference['items']) : [];
@@ -252,6 +274,8 @@ export async function startMercadoPagoFake(options: MercadoPagoFakeOptions = {})
       if (invalid) {
         return sendJson(res, 400, { message: 'items needed', error: 'invalid_items', status: 400, cause: [{ code: 'invalid_items', description: 'items needed' }] });
       }
+      const refusal = preferenceRefusal(body, items);
+      if (refusal) return sendJson(res, 400, { message: refusal, error: 'bad_request', status: 400, cause: [{ code: 'invalid_parameter', description: refusal }] });
       const id = `${collectorId}-${randomUUID()}`;
       const preference: FakePreference = {
         additional_info: '',
@@ -304,6 +328,7 @@ export async function startMercadoPagoFake(options: MercadoPagoFakeOptions = {})
       {
         id: nextPaymentId++,
         status,
+        date_created: new Date().toISOString().replace('Z', '-00:00'),
         external_reference: preference.external_reference,
         transaction_amount: amount,
         currency_id: preference.items[0]?.currency_id ?? 'CLP',
@@ -387,6 +412,12 @@ export async function startMercadoPagoFake(options: MercadoPagoFakeOptions = {})
     getStoredPayment: (id) => payments.get(String(id)),
     preferences,
     payPreference,
+    approve(externalReference, status = 'approved') {
+      const preference = [...preferences.values()].reverse().find((p) => p.external_reference === externalReference);
+      if (!preference) throw new Error(`no preference with external_reference ${externalReference}`);
+      return payPreference(preference.id, status);
+    },
+    preferenceRequests,
     failNext: (status, count) => failures.push(status, count),
     delayNext: (ms, count) => delays.push(ms, count),
     requests,
@@ -400,4 +431,37 @@ export async function startMercadoPagoFake(options: MercadoPagoFakeOptions = {})
       return { status: res.status, body: await res.text() };
     },
   };
+}
+
+const MP_CURRENCIES = new Set(['ARS', 'BRL', 'CLP', 'COP', 'MXN', 'PEN', 'UYU']);
+/** Sites whose currency takes no decimals on MP ("Prices in COP currency must be expressed with integer values"). */
+const MP_INTEGER_CURRENCIES = new Set(['CLP', 'COP']);
+
+/** MP's validation messages for a preference body (the ones our requests could trip), or null when it is valid. */
+function preferenceRefusal(body: Record<string, unknown>, items: FakePreference['items']): string | null {
+  const currencies = new Set(items.map((i) => i.currency_id ?? 'CLP'));
+  if (currencies.size > 1) return 'currency_id must be the same for all items';
+  const [currency] = [...currencies];
+  if (currency && !MP_CURRENCIES.has(currency)) return `currency_id invalid: ${currency}`;
+  if (items.some((i) => !Number.isInteger(i.quantity))) return 'quantity must be integer';
+  if (currency && MP_INTEGER_CURRENCIES.has(currency) && items.some((i) => !Number.isInteger(i.unit_price))) {
+    return `Prices in ${currency} currency must be expressed with integer values`;
+  }
+  if (body.notification_url !== undefined) {
+    try {
+      new URL(String(body.notification_url));
+    } catch {
+      return 'notification_url attribute must be url valid';
+    }
+  }
+  if (body.expires === true) {
+    const from = body.expiration_date_from === undefined ? Date.now() : Date.parse(String(body.expiration_date_from));
+    const to = Date.parse(String(body.expiration_date_to));
+    if (!Number.isFinite(from) || !Number.isFinite(to)) return 'expiration_date_from and expiration_date_to must be valid dates';
+    if (to <= from) return 'expiration_date_to must be after expiration_date_from';
+  }
+  if (body.auto_return !== undefined && !(body.back_urls as { success?: unknown } | undefined)?.success) {
+    return 'auto_return invalid. back_url.success must be defined';
+  }
+  return null;
 }

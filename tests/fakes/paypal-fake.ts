@@ -21,6 +21,13 @@ import { bearerToken, header, jsonSender, listen, parseJson, readBody, redirect,
  * `POST /v2/checkout/orders` (PAYER_ACTION_REQUIRED + payer-action link, `PayPal-Request-Id` idempotency),
  * `GET /v2/checkout/orders/{id}`, `POST /v2/checkout/orders/{id}/capture`, and a demo `/checkoutnow?token=`
  * approval page. Error bodies follow PayPal's shapes (`invalid_client`, `invalid_token`, RESOURCE_NOT_FOUND…).
+ *
+ * Order creation also checks what PayPal validates: a supported currency (422 CURRENCY_NOT_SUPPORTED — no CLP),
+ * its decimals (422 DECIMAL_PRECISION: none for HUF/JPY/TWD), items × unit_amount = breakdown.item_total = amount
+ * (422 ITEM_TOTAL_MISMATCH / AMOUNT_MISMATCH), custom_id / invoice_id ≤ 127 characters, and absolute return /
+ * cancel URLs in the experience_context (400 INVALID_PARAMETER_SYNTAX); every creation is kept in
+ * `orderRequests`. Capture honours `PayPal-Request-Id` (the same id replays the first answer) and refuses a
+ * second capture of a completed order (422 ORDER_ALREADY_CAPTURED).
  */
 
 export interface PayPalFakeOptions {
@@ -77,6 +84,16 @@ export interface PayPalFake {
   readonly certDownloads: number;
   /** Token requests so far. */
   readonly tokenRequests: number;
+  /** Captures actually made (replays of a PayPal-Request-Id and refusals not counted). */
+  readonly capturesMade: number;
+  /** Every `POST /v2/checkout/orders` received (headers lower-case, parsed body), refused ones included. */
+  orderRequests: Array<{ headers: Record<string, string | undefined>; body: unknown }>;
+  /** The order whose first purchase unit has this custom_id (our order id), latest first. */
+  findOrderByCustomId(customId: string): FakeOrder | undefined;
+  /** The next capture of an approved order is refused with 422 and this issue (default INSTRUMENT_DECLINED). */
+  declineNextCapture(issue?: string): void;
+  /** A CHECKOUT.ORDER.APPROVED event around the order (resource = the order, as PayPal sends it). */
+  orderApprovedEvent(order: FakeOrder): Record<string, unknown>;
   requests: Array<{ method: string; path: string }>;
 }
 
@@ -120,6 +137,10 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
   const captures = new Map<string, FakeCapture>();
   const orders = new Map<string, FakeOrder>();
   const ordersByRequestId = new Map<string, FakeOrder>();
+  const captureAnswers = new Map<string, unknown>();
+  const orderRequests: PayPalFake['orderRequests'] = [];
+  let capturesMade = 0;
+  const captureDeclines = scriptQueue<string>();
   const requests: Array<{ method: string; path: string }> = [];
   const failures = scriptQueue<number>();
   const delays = scriptQueue<number>();
@@ -263,6 +284,18 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
       if (!order) return notFound(res);
       if (req.method === 'GET' && !orderMatch[2]) return sendJson(res, 200, order);
       if (req.method === 'POST' && orderMatch[2]) {
+        const captureRequestId = header(req, 'paypal-request-id');
+        const replay = captureRequestId ? captureAnswers.get(`${order.id}:${captureRequestId}`) : undefined;
+        if (replay) return sendJson(res, 201, replay);
+        if (order.status === 'COMPLETED') {
+          return sendJson(res, 422, {
+            name: 'UNPROCESSABLE_ENTITY',
+            details: [{ issue: 'ORDER_ALREADY_CAPTURED', description: 'Order already captured.If \'intent=CAPTURE\' only one capture per order is allowed.' }],
+            message: 'The requested action could not be performed, semantically incorrect, or failed business validation.',
+            debug_id: debugId(),
+            links: [],
+          });
+        }
         if (order.status !== 'APPROVED') {
           return sendJson(res, 422, {
             name: 'UNPROCESSABLE_ENTITY',
@@ -272,13 +305,27 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
             links: [],
           });
         }
+        const declined = captureDeclines.shift();
+        if (declined) {
+          return sendJson(res, 422, {
+            name: 'UNPROCESSABLE_ENTITY',
+            details: [{ issue: declined, description: 'The instrument presented  was either declined by the processor or bank, or it can\'t be used for this payment.' }],
+            message: 'The requested action could not be performed, semantically incorrect, or failed business validation.',
+            debug_id: debugId(),
+            links: [{ href: `${url}/checkoutnow?token=${order.id}`, rel: 'redirect', method: 'GET' }],
+          });
+        }
         capture(order, 'COMPLETED');
+        capturesMade += 1;
+        if (captureRequestId) captureAnswers.set(`${order.id}:${captureRequestId}`, structuredClone(order));
         return sendJson(res, 201, order);
       }
     }
     if (req.method === 'POST' && path === '/v2/checkout/orders') {
       if (!authorized(req, res)) return;
       const requestId = header(req, 'paypal-request-id');
+      const recorded: PayPalFake['orderRequests'][number] = { headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])), body: undefined };
+      orderRequests.push(recorded);
       const previous = requestId ? ordersByRequestId.get(requestId) : undefined;
       if (previous) return sendJson(res, 200, { id: previous.id, status: previous.status, payment_source: previous.payment_source, links: orderLinks(previous) });
       const parsed = parseJson((await readBody(req)).toString('utf8'));
@@ -286,6 +333,7 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
         return sendJson(res, 400, { name: 'INVALID_REQUEST', message: 'Request is not well-formed, syntactically incorrect, or violates schema.', debug_id: debugId(), details: [{ field: '/', location: 'body', issue: 'MALFORMED_REQUEST_JSON', description: 'The request JSON is not well formed.' }], links: [] });
       }
       const body = parsed.value as Record<string, unknown>;
+      recorded.body = body;
       const units = Array.isArray(body.purchase_units) ? (body.purchase_units as Array<Record<string, unknown>>) : [];
       const amountOk = units.length > 0 && units.every((u) => {
         const a = u?.amount as { currency_code?: unknown; value?: unknown } | undefined;
@@ -301,6 +349,16 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
         });
       }
       const paypalSource = (body.payment_source as { paypal?: { experience_context?: Record<string, unknown> } } | undefined)?.paypal;
+      const refusal = orderRefusal(units, paypalSource?.experience_context);
+      if (refusal) {
+        return sendJson(res, refusal.status, {
+          name: refusal.status === 422 ? 'UNPROCESSABLE_ENTITY' : 'INVALID_REQUEST',
+          message: refusal.status === 422 ? 'The requested action could not be performed, semantically incorrect, or failed business validation.' : 'Request is not well-formed, syntactically incorrect, or violates schema.',
+          debug_id: debugId(),
+          details: [{ field: refusal.field, location: 'body', issue: refusal.issue, description: refusal.description }],
+          links: [],
+        });
+      }
       const order: FakeOrder = {
         id: paypalId(),
         intent: body.intent,
@@ -440,6 +498,13 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
     get tokenRequests() {
       return tokenRequests;
     },
+    get capturesMade() {
+      return capturesMade;
+    },
+    orderRequests,
+    declineNextCapture: (issue = 'INSTRUMENT_DECLINED') => captureDeclines.push(issue),
+    findOrderByCustomId: (customId) => [...orders.values()].reverse().find((o) => o.purchase_units[0]?.custom_id === customId),
+    orderApprovedEvent: (order) => event('checkout-order', 'CHECKOUT.ORDER.APPROVED', 'An order has been approved by buyer', structuredClone(order)),
     requests,
   };
 }
@@ -447,4 +512,65 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
 function splitOnce(text: string, sep: string): [string, string] {
   const i = text.indexOf(sep);
   return i < 0 ? [text, ''] : [text.slice(0, i), text.slice(i + 1)];
+}
+
+/** PayPal's REST currencies and their decimals (CLP is not one of them). */
+const PAYPAL_DECIMALS: Record<string, number> = {
+  AUD: 2, BRL: 2, CAD: 2, CHF: 2, CNY: 2, CZK: 2, DKK: 2, EUR: 2, GBP: 2, HKD: 2, HUF: 0, ILS: 2, JPY: 0,
+  MXN: 2, MYR: 2, NOK: 2, NZD: 2, PHP: 2, PLN: 2, SEK: 2, SGD: 2, THB: 2, TWD: 0, USD: 2,
+};
+
+type Money = { currency_code?: unknown; value?: unknown } | undefined;
+
+/** What PayPal refuses in a create-order body that passed the schema check, or null. */
+function orderRefusal(
+  units: Array<Record<string, unknown>>,
+  experience: Record<string, unknown> | undefined,
+): { status: 400 | 422; issue: string; field: string; description: string } | null {
+  for (const [u, unit] of units.entries()) {
+    const at = `/purchase_units/@reference_id=='${String(unit.reference_id ?? 'default')}'`;
+    for (const name of ['custom_id', 'invoice_id'] as const) {
+      if (typeof unit[name] === 'string' && (unit[name] as string).length > 127) {
+        return { status: 400, issue: 'INVALID_STRING_MAX_LENGTH', field: `${at}/${name}`, description: 'The value of a field is too long.' };
+      }
+    }
+    const amount = unit.amount as (Money & { breakdown?: { item_total?: Money } }) | undefined;
+    const currency = String(amount?.currency_code);
+    const decimals = PAYPAL_DECIMALS[currency];
+    if (decimals === undefined) return { status: 422, issue: 'CURRENCY_NOT_SUPPORTED', field: `${at}/amount/currency_code`, description: 'Currency code is not currently supported.' };
+    const cents = (m: Money): number | null => {
+      if (typeof m?.value !== 'string' || m.currency_code !== currency) return null;
+      const [, frac = ''] = m.value.split('.');
+      if (frac.length > decimals) return null;
+      return Math.round(Number(m.value) * 100);
+    };
+    const total = cents(amount);
+    if (total === null) return { status: 422, issue: 'DECIMAL_PRECISION', field: `${at}/amount/value`, description: 'If the currency supports decimals, only two decimal place precision is supported.' };
+    const items = Array.isArray(unit.items) ? (unit.items as Array<{ quantity?: unknown; unit_amount?: Money }>) : [];
+    if (items.length > 0) {
+      const itemTotal = cents(amount?.breakdown?.item_total);
+      let sum = 0;
+      for (const item of items) {
+        const price = cents(item.unit_amount);
+        if (price === null) return { status: 422, issue: 'DECIMAL_PRECISION', field: `${at}/items/${u}/unit_amount/value`, description: 'If the currency supports decimals, only two decimal place precision is supported.' };
+        sum += price * Number(item.quantity);
+      }
+      if (itemTotal === null || itemTotal !== sum) {
+        return { status: 422, issue: 'ITEM_TOTAL_MISMATCH', field: `${at}/amount/breakdown/item_total/value`, description: 'Should equal sum of (unit_amount * quantity) across all items for a given purchase_unit.' };
+      }
+      if (total !== itemTotal) {
+        return { status: 422, issue: 'AMOUNT_MISMATCH', field: `${at}/amount/value`, description: 'Should equal item_total + tax_total + shipping + handling + insurance - shipping_discount - discount.' };
+      }
+    }
+  }
+  for (const name of ['return_url', 'cancel_url'] as const) {
+    const value = experience?.[name];
+    if (value === undefined) continue;
+    try {
+      new URL(String(value));
+    } catch {
+      return { status: 400, issue: 'INVALID_PARAMETER_SYNTAX', field: `/payment_source/paypal/experience_context/${name}`, description: 'The value of a field does not conform to the expected format.' };
+    }
+  }
+  return null;
 }

@@ -15,6 +15,8 @@ import type { PaymentOutcome } from '../providers/payment-outcome.js';
 import { payPalWebhookToPayment } from '../providers/paypal-event.js';
 import { ProviderNotFoundError, SignatureError, notFoundDisposition } from '../providers/provider-errors.js';
 import { PLATFORM_SECRETS, tiendaSecretId, withSecretRefresh } from '../tienda-secrets.js';
+import { PaymentProviderRefusedError } from '../../../shared/payments/payment-errors.js';
+import { approvedPayPalOrderId, settlePayPalApproval } from '../../../shared/payments/paypal-approval.js';
 
 /** The per-tienda secret whose presence says a tienda holds credentials for a provider. */
 const CREDENTIAL_OF: Record<PaymentProvider, string> = {
@@ -158,12 +160,24 @@ export function registerPaymentRoutes(router: Router, deps: IngressDeps): void {
       const outcome = await withSecretRefresh(
         deps.secrets,
         [tiendaSecretId(tienda.id, 'paypal-client-id'), tiendaSecretId(tienda.id, 'paypal-client-secret')],
-        ([clientId, clientSecret]) =>
-          payPalWebhookToPayment(body, { tiendaId: tienda.id, client: deps.paypal, credentials: { clientId: clientId!, clientSecret: clientSecret! } }),
+        ([clientId, clientSecret]) => {
+          const credentials = { clientId: clientId!, clientSecret: clientSecret! };
+          // The buyer approved: capture now (idempotent) and publish the capture's state under the key the later
+          // PAYMENT.CAPTURE.COMPLETED webhook produces, so that webhook is a duplicate.
+          const approved = deps.paypalOrders ? approvedPayPalOrderId(body) : undefined;
+          if (approved) return settlePayPalApproval(approved, { tiendaId: tienda.id, orders: deps.paypalOrders!, credentials });
+          return payPalWebhookToPayment(body, { tiendaId: tienda.id, client: deps.paypal, credentials });
+        },
       );
       await publishOutcome(ctx, deps, outcome);
     } catch (e) {
       if (e instanceof ProviderNotFoundError) return answerNotFound(ctx, e, field(body, 'create_time'), now());
+      if (e instanceof PaymentProviderRefusedError) {
+        // PayPal refused the capture (instrument declined…): the buyer can approve again; a redelivery cannot help.
+        getLogger().warn('paypal capture refused; acknowledged', { code: e.code, error: e.message });
+        ctx.body = { status: 'acknowledged', published: 0, note: e.code };
+        return;
+      }
       throw e;
     }
   });
