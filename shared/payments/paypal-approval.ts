@@ -30,7 +30,7 @@ export function payPalOrderToOutcome(order: PayPalCheckoutOrder, tiendaId: strin
     }
   }
   if (order.status === 'VOIDED') {
-    return payPalReversalToEvent({ order_id: order.id, purchase_units: [{ custom_id: unit?.custom_id }] }, order, tiendaId);
+    return payPalReversalToEvent(order, tiendaId);
   }
   const amount = unit?.amount?.value !== undefined && /^\d+(\.\d+)?$/.test(unit.amount.value) ? Number(unit.amount.value) : null;
   return {
