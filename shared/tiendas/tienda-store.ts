@@ -1,6 +1,7 @@
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { z } from 'zod';
 import { PAYMENT_PROVIDERS } from '../events/event-schemas.js';
+import { DependencyUnavailableError, withDeadline } from '../runtime/deadline.js';
 
 /**
  * Tiendas (merchants) in Firestore — data model in docs/data-model.md:
@@ -34,19 +35,38 @@ export class TiendaConflictError extends Error {}
 export interface TiendaStoreOptions {
   /** Cache lookups on the webhook hot path for this long (tiendas change rarely). */
   cacheTtlMs?: number;
+  /** Deadline of each Firestore read on the request path. Default 5 s. */
+  readTimeoutMs?: number;
   now?: () => number;
+}
+
+export const DEFAULT_STORE_READ_TIMEOUT_MS = 5000;
+
+/**
+ * A Firestore read on the request path, bounded: the client retries UNAVAILABLE on its own for a long time and takes
+ * no AbortSignal. Any failure becomes a {@link DependencyUnavailableError} (HTTP 503 / a scheduled retry).
+ */
+export async function boundedRead<T>(what: string, timeoutMs: number, read: () => Promise<T>): Promise<T> {
+  try {
+    return await withDeadline(what, timeoutMs, read);
+  } catch (e) {
+    if (e instanceof DependencyUnavailableError) throw e;
+    throw new DependencyUnavailableError(what, `${what} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+  }
 }
 
 export class TiendaStore {
   private readonly cache = new Map<string, { value: Tienda | null; until: number }>();
   private readonly cacheTtlMs: number;
   private readonly now: () => number;
+  private readonly readTimeoutMs: number;
 
   constructor(
     private readonly db: Firestore,
     options: TiendaStoreOptions = {},
   ) {
     this.cacheTtlMs = options.cacheTtlMs ?? 30_000;
+    this.readTimeoutMs = options.readTimeoutMs ?? DEFAULT_STORE_READ_TIMEOUT_MS;
     this.now = options.now ?? Date.now;
   }
 
@@ -99,7 +119,7 @@ export class TiendaStore {
     if (!tiendaIdSchema.safeParse(id).success) return null;
     const hit = this.cache.get(id);
     if (hit && hit.until > this.now()) return hit.value;
-    const snap = await this.tiendaRef(id).get();
+    const snap = await boundedRead('firestore tiendas.get', this.readTimeoutMs, () => this.tiendaRef(id).get());
     const value = snap.exists ? toTienda(snap.data()!) : null;
     this.cache.set(id, { value, until: this.now() + this.cacheTtlMs });
     return value;
@@ -107,13 +127,13 @@ export class TiendaStore {
 
   /** The tienda that owns a Facebook Page or Instagram account, if any. */
   async findByAccount(platform: Platform, accountId: string): Promise<Tienda | null> {
-    const snap = await this.accountRef(platform, accountId).get();
+    const snap = await boundedRead('firestore meta_accounts.get', this.readTimeoutMs, () => this.accountRef(platform, accountId).get());
     if (!snap.exists) return null;
     return this.get(snap.get('tienda_id') as string);
   }
 
   async list(): Promise<Tienda[]> {
-    const snap = await this.db.collection('tiendas').orderBy('id').get();
+    const snap = await boundedRead('firestore tiendas.list', this.readTimeoutMs, () => this.db.collection('tiendas').orderBy('id').get());
     return snap.docs.map((d) => toTienda(d.data()));
   }
 }
