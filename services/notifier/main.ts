@@ -3,6 +3,7 @@ import { createLogger, setLogger } from '../../shared/logging/logger.js';
 import { isMainModule, runServer, startMain } from '../../shared/runtime/run-server.js';
 import { createServiceClients } from '../../shared/runtime/service-clients.js';
 import { analyticsFromConfig } from '../../shared/analytics/analytics-recorder.js';
+import { AnalyticsOutbox } from '../../shared/analytics/analytics-outbox.js';
 import { pushAuthFromConfig } from '../../shared/pubsub/push-auth.js';
 import { createApp } from './app.js';
 import { notifierConfig } from './config.js';
@@ -21,7 +22,7 @@ export async function startNotifier(env: Record<string, string | undefined> = pr
     secrets,
     graph: createGraphClient({ baseUrl: config.metaGraphUrl, timeoutMs: config.metaTimeout }),
     publisher,
-    analytics: analyticsFromConfig(config),
+    analytics: analyticsFromConfig(config, { outbox: new AnalyticsOutbox(firestore) }),
     retrySchedule: config.retrySchedule,
     pushAuth: pushAuthFromConfig(config),
   });

@@ -29,6 +29,8 @@ export interface WorkerDeps {
   pushAuth: PushAuthOptions;
   onIntent?: (intent: StoredIntent, live: Live) => Promise<void>;
   onOutcome?: (outcome: PushOutcome, message: { messageId: string; attempt: number }) => void;
+  /** Margin below each subscription's ack deadline for answering a push whose handler overran (`PUSH_BUDGET_MARGIN`). */
+  pushBudgetMarginMs?: number;
   now?: () => number;
 }
 
@@ -41,6 +43,7 @@ export function createApp(deps: WorkerDeps): Koa {
     retrySchedule: deps.retrySchedule,
     onDeadLetter: recordDeadLetter(deps.analytics, deps.now),
     ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
+    ...(deps.pushBudgetMarginMs !== undefined ? { budgetMarginMs: deps.pushBudgetMarginMs } : {}),
     ...(deps.now ? { now: deps.now } : {}),
   };
 

@@ -5,6 +5,7 @@ import { createServiceClients } from '../../shared/runtime/service-clients.js';
 import { LiveStore } from '../../shared/tiendas/live-store.js';
 import { TiendaStore } from '../../shared/tiendas/tienda-store.js';
 import { analyticsFromConfig } from '../../shared/analytics/analytics-recorder.js';
+import { AnalyticsOutbox } from '../../shared/analytics/analytics-outbox.js';
 import { pushAuthFromConfig } from '../../shared/pubsub/push-auth.js';
 import { createApp } from './app.js';
 import { workerConfig } from './config.js';
@@ -47,10 +48,11 @@ export async function startWorker(env: Record<string, string | undefined> = proc
     firestore,
     idempotency: new IdempotencyStore(firestore),
     publisher,
-    analytics: analyticsFromConfig(config),
+    analytics: analyticsFromConfig(config, { outbox: new AnalyticsOutbox(firestore) }),
     intents: new IntentService(chain),
     retrySchedule: config.retrySchedule,
     pushAuth: pushAuthFromConfig(config),
+    pushBudgetMarginMs: config.pushBudgetMargin,
   });
   return runServer(app, {
     port: config.port,

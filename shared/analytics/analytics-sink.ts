@@ -1,6 +1,7 @@
 import { BigQuery, type BigQueryOptions } from '@google-cloud/bigquery';
 import { PassThroughClient } from 'google-auth-library';
 import { getLogger } from '../logging/logger.js';
+import { DeadlineExceededError, withDeadline } from '../runtime/deadline.js';
 import { AnalyticsRejectedError, AnalyticsUnavailableError } from './analytics-errors.js';
 import type { AnalyticsTableName } from './tables/index.js';
 
@@ -62,7 +63,11 @@ export interface BigQueryAnalyticsSinkOptions {
    * (same body, so the same insertIds). Default 2; 0 disables them.
    */
   requestRetries?: number;
-  /** HTTP timeout of one request. Default 10 s. */
+  /**
+   * Deadline of one insertAll call, the client's own request retries included. Default 10 s. Enforced by the sink:
+   * the client's `timeout` option never reaches its HTTP layer (teeny-request hands it to node-fetch 3, which
+   * ignores it), so against a server that accepts the connection and never answers, the client alone waits forever.
+   */
   timeoutMs?: number;
   /**
    * Pass BigQuery's `skipInvalidRows`: valid rows are stored even when others in the request are invalid, saving
@@ -111,6 +116,7 @@ export class BigQueryAnalyticsSink implements AnalyticsSink {
   private readonly maxAttempts: number;
   private readonly retryDelayMs: number;
   private readonly skipInvalidRows: boolean;
+  private readonly timeoutMs: number;
 
   constructor(options: BigQueryAnalyticsSinkOptions) {
     const requestRetries = options.requestRetries ?? 2;
@@ -129,6 +135,7 @@ export class BigQueryAnalyticsSink implements AnalyticsSink {
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
     this.retryDelayMs = options.retryDelayMs ?? 200;
     this.skipInvalidRows = options.skipInvalidRows ?? false;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
   }
 
   async insert(table: AnalyticsTableName, rows: AnalyticsRow[]): Promise<AnalyticsInsertResult> {
@@ -148,9 +155,13 @@ export class BigQueryAnalyticsSink implements AnalyticsSink {
       const sent = pending;
       pending = [];
       try {
-        await target.insert(
-          sent.map((r) => ({ insertId: r.insertId, json: r.row })),
-          { raw: true, partialRetries: 0, skipInvalidRows: this.skipInvalidRows },
+        // The client takes no AbortSignal: the race ends our wait; the abandoned request's late answer is ignored
+        // (its socket stays with the client's pool until the server or the OS closes it).
+        await withDeadline(`BigQuery insertAll ${this.dataset}.${table}`, this.timeoutMs, () =>
+          target.insert(
+            sent.map((r) => ({ insertId: r.insertId, json: r.row })),
+            { raw: true, partialRetries: 0, skipInvalidRows: this.skipInvalidRows },
+          ),
         );
         inserted.push(...sent.map((r) => r.insertId));
         continue;
@@ -204,11 +215,16 @@ export class BigQueryAnalyticsSink implements AnalyticsSink {
     const reasons = ((err as { errors?: Array<{ reason?: string }> }).errors ?? [])
       .map((e) => e.reason)
       .filter((r): r is string => typeof r === 'string');
-    const detail = err instanceof Error ? err.message : String(err);
+    // Never BigQuery's message in ours: it can quote row values (buyers' names, comments), and these messages end
+    // up in logs and in the failure attributes of retried messages. Status and reasons say what went wrong.
+    const detail =
+      err instanceof DeadlineExceededError
+        ? `no answer within ${err.timeoutMs} ms`
+        : [typeof status === 'number' ? `HTTP ${status}` : typeof status === 'string' ? status : 'no HTTP answer', ...reasons].join(' ');
     if (typeof status === 'number' && status >= 400 && !isTransientStatus(status)) {
       return new AnalyticsRejectedError(
         table,
-        `BigQuery refused the insert into ${this.dataset}.${table} (${status}): ${detail}`,
+        `BigQuery refused the insert into ${this.dataset}.${table}: ${detail}`,
         status,
         reasons,
         { cause: err },

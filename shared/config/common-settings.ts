@@ -52,6 +52,11 @@ export const pushConsumerSettings = {
     doc: 'Expected `aud` of push OIDC tokens (the service URL).',
     schema: optionalStr(),
   },
+  pushBudgetMargin: {
+    env: 'PUSH_BUDGET_MARGIN',
+    doc: 'Each push request\'s work gets its subscription\'s ack deadline minus this margin; past it the handler is aborted and a retry scheduled, so the push is answered before Pub/Sub redelivers. Must cover re-publishing to the retry topic.',
+    schema: duration('10s'),
+  },
   pushAuthServiceAccounts: {
     env: 'PUSH_AUTH_SERVICE_ACCOUNTS',
     doc: 'Comma-separated service-account emails allowed to push.',
@@ -63,4 +68,9 @@ export const pushConsumerSettings = {
 export const analyticsSettings = {
   bigqueryApiUrl: { env: 'BIGQUERY_API_URL', doc: 'BigQuery API base URL (unset: Google; a local stand-in in tests and `npm start`).', schema: optionalStr() },
   bigqueryDataset: { env: 'BIGQUERY_DATASET', doc: 'BigQuery dataset of the analytics tables.', schema: str().default('livestreamsell') },
+  analyticsInsertTimeout: {
+    env: 'ANALYTICS_INSERT_TIMEOUT',
+    doc: 'Deadline of a BigQuery insert on the business path; past it (or on any BigQuery failure) the row goes to the `analytics_outbox` collection for `npm run analytics-outbox -- replay`.',
+    schema: duration('3s'),
+  },
 } satisfies Record<string, SettingSpec>;

@@ -4,6 +4,7 @@ import { runWithLogContext } from '../logging/log-context.js';
 import { getLogger } from '../logging/logger.js';
 import { traceparentFromHeaders } from '../logging/traceparent.js';
 import { HttpError } from './read-raw-body.js';
+import { DependencyUnavailableError } from '../runtime/deadline.js';
 
 /**
  * Outermost middleware of every service: binds the request's trace and id to the log context, maps typed
@@ -23,6 +24,11 @@ export function requestContext(): Middleware {
         if (e instanceof HttpError) {
           ctx.status = e.status;
           ctx.body = { error: e.message, code: e.code };
+        } else if (e instanceof DependencyUnavailableError) {
+          // A dependency down or past its deadline: the sender retries; the process keeps serving.
+          log.error('dependency unavailable', { error: e.message, dependency: e.dependency, path: ctx.path });
+          ctx.status = 503;
+          ctx.body = { error: 'temporarily unable to process, retry later', code: 'unavailable' };
         } else {
           log.error('unhandled error', { error: e, path: ctx.path });
           ctx.status = 500;

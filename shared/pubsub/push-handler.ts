@@ -4,6 +4,7 @@ import { runWithLogContext } from '../logging/log-context.js';
 import { getLogger } from '../logging/logger.js';
 import { isTraceparent } from '../logging/traceparent.js';
 import { HttpError, parseJson, readRawBody } from '../http/read-raw-body.js';
+import { DeadlineExceededError, withDeadline } from '../runtime/deadline.js';
 import { ATTR, type ConsumerDefinition } from '../topology/topology.js';
 import { PermanentError, errorReason } from './handler-errors.js';
 import type { Publisher } from './publisher.js';
@@ -27,6 +28,11 @@ export interface PushMessage<T> {
   attempt: number;
   /** Pub/Sub's own counter (production only). */
   deliveryAttempt?: number;
+  /**
+   * Fires when the push request's budget runs out (the handler's result no longer counts: a retry is scheduled).
+   * Pass it to calls that take one and check it between steps, so abandoned work stops instead of racing its retry.
+   */
+  signal: AbortSignal;
 }
 
 export interface DeadLetterRecord {
@@ -59,6 +65,24 @@ export interface PushHandlerOptions<S extends z.ZodType> {
   /** Called with each outcome (metrics, tests). */
   onOutcome?: (outcome: PushOutcome, message: { messageId: string; attempt: number }) => void;
   maxBodyBytes?: number;
+  /**
+   * Time a push request may take, from its arrival, before the handler is abandoned and the message treated as a
+   * transient failure (retry scheduled, push answered). Default: the subscription's ack deadline minus
+   * `budgetMarginMs`, so Pub/Sub always gets its answer before it would redeliver.
+   */
+  budgetMs?: number;
+  /**
+   * Margin kept below the ack deadline for answering after the budget ran out: it must cover re-publishing to the
+   * retry topic (the publisher's deadline). Default 10 s (`PUSH_BUDGET_MARGIN`).
+   */
+  budgetMarginMs?: number;
+}
+
+export const DEFAULT_PUSH_BUDGET_MARGIN_MS = 10_000;
+
+/** The work budget of one push request of `consumer`: its ack deadline minus the margin (at least 1 s). */
+export function pushBudgetMs(consumer: Pick<ConsumerDefinition, 'ackDeadlineSeconds'>, marginMs = DEFAULT_PUSH_BUDGET_MARGIN_MS): number {
+  return Math.max(1000, consumer.ackDeadlineSeconds * 1000 - marginMs);
 }
 
 /**
@@ -69,13 +93,17 @@ export interface PushHandlerOptions<S extends z.ZodType> {
  * - transient (anything else) → re-published to the consumer's retry topic with `not_before` per the
  *   schedule → 204; after the last retry → dead-lettered with the whole failure history → 204;
  * - a retry delivered before its `not_before` → 429 without work (Pub/Sub redelivers later);
- * - re-publishing itself failed → 503, so Pub/Sub redelivers the original and nothing is lost.
+ * - re-publishing itself failed → 503, so Pub/Sub redelivers the original and nothing is lost;
+ * - the handler still running when the request's budget (ack deadline − margin) runs out → its signal is aborted
+ *   and the message is a transient failure (`deadline_exceeded`, retry scheduled), answered before Pub/Sub gives up
+ *   on the push and redelivers it while the first run goes on.
  */
 export function createPushHandler<S extends z.ZodType>(options: PushHandlerOptions<S>): Middleware {
   const log = getLogger();
   const now = options.now ?? Date.now;
   const { consumer, publisher } = options;
   const maxBody = options.maxBodyBytes ?? 10 * 1024 * 1024;
+  const budgetMs = options.budgetMs ?? pushBudgetMs(consumer, options.budgetMarginMs);
 
   const deadLetter = async (
     data: Buffer,
@@ -107,6 +135,8 @@ export function createPushHandler<S extends z.ZodType>(options: PushHandlerOptio
   };
 
   return async (ctx: Context) => {
+    // The ack deadline runs from delivery: the budget counts from the request's arrival, body reading included.
+    const arrived = performance.now();
     const raw = await readRawBody(ctx, maxBody);
     const body = parseJson(raw);
     if (!isPushEnvelope(body)) throw new HttpError(400, 'not a Pub/Sub push envelope', 'bad_envelope');
@@ -188,16 +218,24 @@ export function createPushHandler<S extends z.ZodType>(options: PushHandlerOptio
         const first = parsed.error.issues[0];
         return fail('permanent', 'schema_invalid', `${first?.path.join('.') || '(root)'}: ${first?.message ?? 'invalid'}`);
       }
+      const remaining = Math.max(0, budgetMs - (performance.now() - arrived));
       try {
-        await options.handle({
-          data: parsed.data,
-          attributes,
-          messageId,
-          attempt,
-          ...(envelope.deliveryAttempt !== undefined ? { deliveryAttempt: envelope.deliveryAttempt } : {}),
-        });
+        await withDeadline(`push ${consumer.subscription}`, remaining, (signal) =>
+          options.handle({
+            data: parsed.data,
+            attributes,
+            messageId,
+            attempt,
+            ...(envelope.deliveryAttempt !== undefined ? { deliveryAttempt: envelope.deliveryAttempt } : {}),
+            signal,
+          }),
+        );
         report('done');
       } catch (e) {
+        if (e instanceof DeadlineExceededError && e.dependency === `push ${consumer.subscription}`) {
+          log.warn('push budget ran out; abandoning the handler and scheduling a retry', { budgetMs, ackDeadlineSeconds: consumer.ackDeadlineSeconds });
+          return fail('transient', 'deadline_exceeded', `handler did not finish within the push budget of ${budgetMs} ms`);
+        }
         const kind = e instanceof PermanentError ? 'permanent' : 'transient';
         return fail(kind, errorReason(e), (e as Error)?.message ?? String(e));
       }

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type Koa from 'koa';
 import { ConfigError } from '../config/define-config.js';
 import { getLogger } from '../logging/logger.js';
+import { installProcessGuards } from './process-guards.js';
 
 export interface RunningServer {
   server: Server;
@@ -113,8 +114,12 @@ export async function runServer(
   return { server, url, stop };
 }
 
-/** Entry-point wrapper: a configuration error prints its list and exits 1; anything else is logged. */
+/**
+ * Entry-point wrapper: a configuration error prints its list and exits 1; anything else is logged. Installs the
+ * process guards first: an unhandled rejection is logged and the service keeps serving (process-guards.ts).
+ */
 export function startMain(name: string, main: () => Promise<unknown>): void {
+  installProcessGuards({ name });
   main().catch((e) => {
     if (e instanceof ConfigError) {
       console.error(e.message);

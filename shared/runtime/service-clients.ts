@@ -3,6 +3,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import { createPublisher, type Publisher } from '../pubsub/publisher.js';
 import { createSecretSource } from '../secrets/create-secret-source.js';
 import type { SecretSource } from '../secrets/secret-source.js';
+import { lazyAuthClientOption } from './lazy-google-auth.js';
 
 export interface ServiceClients {
   pubsub: PubSub;
@@ -18,9 +19,12 @@ export function createServiceClients(
   config: { projectId: string; secretsSource: 'env' | 'secret-manager'; secretsCacheTtl: number; secretManagerEndpoint?: string | undefined },
   env: Record<string, string | undefined>,
 ): ServiceClients {
-  const pubsub = new PubSub({ projectId: config.projectId });
-  const firestore = new Firestore({ projectId: config.projectId });
+  // One lazily resolved credential for all clients: a missing credential fails a call (503), never the process.
+  const auth = lazyAuthClientOption();
+  const pubsub = new PubSub({ projectId: config.projectId, ...auth });
+  const firestore = new Firestore({ projectId: config.projectId, ...auth });
   const secrets = createSecretSource({
+    ...auth,
     source: config.secretsSource,
     projectId: config.projectId,
     env,

@@ -17,13 +17,20 @@ export interface CreateSecretSourceOptions {
   secretManagerEndpoint?: string;
   /** Cache TTL of the Secret Manager source. Default 5 minutes. */
   cacheTtlMs?: number;
+  /**
+   * Credentials for Google's endpoint (ignored for a plaintext endpoint). The services pass a lazily resolved ADC
+   * client (shared/runtime/lazy-google-auth.ts) so a missing credential fails a read, never the process.
+   */
+  authClient?: SecretManagerClientOptions['authClient'];
 }
 
 export function createSecretSource(options: CreateSecretSourceOptions): SecretSource {
   if (options.source === 'env') return new EnvSecretSource({ env: options.env });
   const clientOptions: SecretManagerClientOptions = options.secretManagerEndpoint
     ? plaintextEndpointOptions(options.secretManagerEndpoint)
-    : {};
+    : options.authClient
+      ? { authClient: options.authClient }
+      : {};
   return new SecretManagerSecretSource({
     projectId: options.projectId,
     clientOptions,

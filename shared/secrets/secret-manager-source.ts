@@ -1,5 +1,6 @@
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { getLogger } from '../logging/logger.js';
+import { withDeadline } from '../runtime/deadline.js';
 import { SecretAccessError, SecretNotFoundError, type SecretSource } from './secret-source.js';
 
 /** Constructor options of the official client (`apiEndpoint`, `port`, `sslCreds`, `projectId`, `fallback`...). */
@@ -185,7 +186,9 @@ export class SecretManagerSecretSource implements SecretSource {
     const name = `projects/${this.projectId}/secrets/${id}/versions/latest`;
     let response;
     try {
-      [response] = await this.client.accessSecretVersion(
+      // gax's totalTimeout bounds the RPC and its retries, but not what runs before the first RPC (channel and
+      // credential setup: a hung metadata server). The outer deadline bounds everything, a little later.
+      [response] = await withDeadline(`Secret Manager access ${id}`, this.totalTimeoutMs + 1000, () => this.client.accessSecretVersion(
         { name },
         {
           retry: {
@@ -201,7 +204,7 @@ export class SecretManagerSecretSource implements SecretSource {
             },
           },
         },
-      );
+      ));
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (code === GRPC_NOT_FOUND || code === HTTP_NOT_FOUND) {

@@ -1,6 +1,6 @@
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { z } from 'zod';
-import { tiendaIdSchema, type Platform } from './tienda-store.js';
+import { boundedRead, DEFAULT_STORE_READ_TIMEOUT_MS, tiendaIdSchema, type Platform } from './tienda-store.js';
 
 /**
  * Lives and their catalogs in Firestore — data model in docs/data-model.md:
@@ -44,7 +44,15 @@ export type Live = z.output<typeof liveSchema>;
 export type LiveInput = z.input<typeof liveSchema>;
 
 export class LiveStore {
-  constructor(private readonly db: Firestore) {}
+  private readonly readTimeoutMs: number;
+
+  constructor(
+    private readonly db: Firestore,
+    /** `readTimeoutMs`: deadline of each Firestore read on the request path (default 5 s). */
+    options: { readTimeoutMs?: number } = {},
+  ) {
+    this.readTimeoutMs = options.readTimeoutMs ?? DEFAULT_STORE_READ_TIMEOUT_MS;
+  }
 
   private liveRef(tiendaId: string, liveId: string) {
     return this.db.collection('tiendas').doc(tiendaId).collection('lives').doc(liveId);
@@ -77,19 +85,19 @@ export class LiveStore {
   }
 
   async get(tiendaId: string, liveId: string): Promise<Live | null> {
-    const snap = await this.liveRef(tiendaId, liveId).get();
+    const snap = await boundedRead('firestore lives.get', this.readTimeoutMs, () => this.liveRef(tiendaId, liveId).get());
     return snap.exists ? toLive(snap.data()!) : null;
   }
 
   /** The live a commented post or media belongs to. */
   async findByPost(platform: Platform, postId: string): Promise<Live | null> {
-    const idx = await this.postRef(platform, postId).get();
+    const idx = await boundedRead('firestore live_posts.get', this.readTimeoutMs, () => this.postRef(platform, postId).get());
     if (!idx.exists) return null;
     return this.get(idx.get('tienda_id') as string, idx.get('live_id') as string);
   }
 
   async list(tiendaId: string): Promise<Live[]> {
-    const snap = await this.db.collection('tiendas').doc(tiendaId).collection('lives').get();
+    const snap = await boundedRead('firestore lives.list', this.readTimeoutMs, () => this.db.collection('tiendas').doc(tiendaId).collection('lives').get());
     return snap.docs.map((d) => toLive(d.data()));
   }
 

@@ -2,6 +2,7 @@ import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { z } from 'zod';
 import { PAYMENT_PROVIDERS } from '../events/event-schemas.js';
 import { currencyRefusal } from '../payments/currency-rules.js';
+import { DependencyUnavailableError, withDeadline } from '../runtime/deadline.js';
 
 /**
  * Tiendas (merchants) in Firestore — data model in docs/data-model.md:
@@ -51,7 +52,24 @@ export interface TiendaStoreOptions {
    * without a bound, a stream of made-up ids would grow the cache without limit. Default 1000.
    */
   maxCachedIds?: number;
+  /** Deadline of each Firestore read on the request path. Default 5 s. */
+  readTimeoutMs?: number;
   now?: () => number;
+}
+
+export const DEFAULT_STORE_READ_TIMEOUT_MS = 5000;
+
+/**
+ * A Firestore read on the request path, bounded: the client retries UNAVAILABLE on its own for a long time and takes
+ * no AbortSignal. Any failure becomes a {@link DependencyUnavailableError} (HTTP 503 / a scheduled retry).
+ */
+export async function boundedRead<T>(what: string, timeoutMs: number, read: () => Promise<T>): Promise<T> {
+  try {
+    return await withDeadline(what, timeoutMs, read);
+  } catch (e) {
+    if (e instanceof DependencyUnavailableError) throw e;
+    throw new DependencyUnavailableError(what, `${what} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+  }
 }
 
 export class TiendaStore {
@@ -59,6 +77,7 @@ export class TiendaStore {
   private readonly cacheTtlMs: number;
   private readonly maxCachedIds: number;
   private readonly now: () => number;
+  private readonly readTimeoutMs: number;
 
   constructor(
     private readonly db: Firestore,
@@ -66,6 +85,7 @@ export class TiendaStore {
   ) {
     this.cacheTtlMs = options.cacheTtlMs ?? 30_000;
     this.maxCachedIds = Math.max(1, options.maxCachedIds ?? 1000);
+    this.readTimeoutMs = options.readTimeoutMs ?? DEFAULT_STORE_READ_TIMEOUT_MS;
     this.now = options.now ?? Date.now;
   }
 
@@ -119,7 +139,7 @@ export class TiendaStore {
     const hit = this.cache.get(id);
     if (hit && hit.until > this.now()) return hit.value;
     if (hit) this.cache.delete(id);
-    const snap = await this.tiendaRef(id).get();
+    const snap = await boundedRead('firestore tiendas.get', this.readTimeoutMs, () => this.tiendaRef(id).get());
     const value = snap.exists ? toTienda(snap.data()!) : null;
     this.remember(id, value);
     return value;
@@ -143,13 +163,13 @@ export class TiendaStore {
 
   /** The tienda that owns a Facebook Page or Instagram account, if any. */
   async findByAccount(platform: Platform, accountId: string): Promise<Tienda | null> {
-    const snap = await this.accountRef(platform, accountId).get();
+    const snap = await boundedRead('firestore meta_accounts.get', this.readTimeoutMs, () => this.accountRef(platform, accountId).get());
     if (!snap.exists) return null;
     return this.get(snap.get('tienda_id') as string);
   }
 
   async list(): Promise<Tienda[]> {
-    const snap = await this.db.collection('tiendas').orderBy('id').get();
+    const snap = await boundedRead('firestore tiendas.list', this.readTimeoutMs, () => this.db.collection('tiendas').orderBy('id').get());
     return snap.docs.map((d) => toTienda(d.data()));
   }
 }

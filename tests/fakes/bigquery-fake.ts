@@ -74,10 +74,16 @@ export interface BigQueryFake {
   /** The next `times` inserts containing this insertId fail for that row with a row-level `reason`. */
   failRow(insertId: string, times?: number, reason?: string): void;
   /**
-   * The next `times` requests fail as a whole: with an HTTP status (503 by default) and BigQuery's error body, or
-   * `'reset'` to destroy the connection without an answer.
+   * The next `times` requests fail as a whole: with an HTTP status (503 by default) and BigQuery's error body (its
+   * message `message` when given: BigQuery's own messages can quote row values), `'reset'` to destroy the connection
+   * without an answer, or `'hang'` to accept the request and never answer (until the fake closes). `Infinity` times
+   * holds the failure until `recover()`.
    */
-  failNextRequests(times?: number, status?: number | 'reset'): void;
+  failNextRequests(times?: number, status?: number | 'reset' | 'hang', message?: string): void;
+  /** Ends scripted request failures: later requests are answered normally (hung ones stay hung until close). */
+  recover(): void;
+  /** Requests received and left hanging so far. */
+  readonly hangingRequests: number;
   /** Forgets rows, remembered insertIds, scripted failures and the request log. */
   reset(): void;
   close(): Promise<void>;
@@ -137,7 +143,8 @@ export async function startBigQueryFake(options: BigQueryFakeOptions = {}): Prom
   const tables = new Map<string, TableState>();
   const requests: BigQueryFakeRequest[] = [];
   const rowFailures = new Map<string, { remaining: number; reason: string }>();
-  let requestFailures: { remaining: number; status: number | 'reset' } | undefined;
+  let requestFailures: { remaining: number; status: number | 'reset' | 'hang'; message?: string | undefined } | undefined;
+  let hanging = 0;
 
   const tableState = (dataset: string, table: string): TableState => {
     const key = `${dataset}.${table}`;
@@ -309,14 +316,20 @@ export async function startBigQueryFake(options: BigQueryFakeOptions = {}): Prom
 
     if (requestFailures && requestFailures.remaining > 0) {
       requestFailures.remaining -= 1;
-      const { status } = requestFailures;
+      const { status, message } = requestFailures;
       if (requestFailures.remaining <= 0) requestFailures = undefined;
       if (status === 'reset') {
         record.status = -1;
         req.socket.destroy();
         return;
       }
-      send(status, bigQueryErrorBody(status, STATUS_MESSAGES[status] ?? `Error ${status}`));
+      if (status === 'hang') {
+        // The connection is accepted and the body read; no answer ever comes (close() destroys the socket).
+        record.status = -2;
+        hanging++;
+        return;
+      }
+      send(status, bigQueryErrorBody(status, message ?? STATUS_MESSAGES[status] ?? `Error ${status}`));
       return;
     }
 
@@ -357,8 +370,14 @@ export async function startBigQueryFake(options: BigQueryFakeOptions = {}): Prom
     failRow(insertId, times = 1, reason = 'backendError') {
       rowFailures.set(insertId, { remaining: times, reason });
     },
-    failNextRequests(times = 1, status = 503) {
-      requestFailures = { remaining: times, status };
+    failNextRequests(times = 1, status = 503, message?: string) {
+      requestFailures = { remaining: times, status, message };
+    },
+    recover() {
+      requestFailures = undefined;
+    },
+    get hangingRequests() {
+      return hanging;
     },
     reset() {
       tables.clear();
