@@ -1,6 +1,7 @@
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { z } from 'zod';
 import { PAYMENT_PROVIDERS } from '../events/event-schemas.js';
+import { currencyRefusal } from '../payments/currency-rules.js';
 
 /**
  * Tiendas (merchants) in Firestore — data model in docs/data-model.md:
@@ -25,6 +26,16 @@ export const tiendaSchema = z.strictObject({
   instagram_account_id: z.string().regex(/^\d+$/, 'numeric Instagram account id').nullable().default(null),
 });
 export type Tienda = z.output<typeof tiendaSchema>;
+
+/**
+ * What `upsert` (and so `npm run tienda -- add`) accepts: also a provider that can charge the tienda's currency
+ * (PayPal does not take CLP, Flow only takes CLP — shared/payments/currency-rules.ts). Stored tiendas are read
+ * with `tiendaSchema` alone, so a rule change never makes an existing tienda unreadable.
+ */
+export const newTiendaSchema = tiendaSchema.superRefine((t, ctx) => {
+  const refusal = currencyRefusal(t.payment_provider, t.currency);
+  if (refusal) ctx.addIssue({ code: 'custom', path: ['currency'], message: refusal });
+});
 export type TiendaInput = z.input<typeof tiendaSchema>;
 
 export type Platform = 'facebook' | 'instagram';
@@ -59,7 +70,7 @@ export class TiendaStore {
 
   /** Registers or updates a tienda, idempotently. Re-adding the same JSON changes nothing. */
   async upsert(input: TiendaInput): Promise<{ status: 'created' | 'updated' | 'unchanged'; tienda: Tienda }> {
-    const tienda = tiendaSchema.parse(input);
+    const tienda = newTiendaSchema.parse(input);
     const result = await this.db.runTransaction(async (tx) => {
       const ref = this.tiendaRef(tienda.id);
       const wanted: Array<[Platform, string | null]> = [

@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { payPalCaptureSchema, type PayPalCredentials } from '../../services/ingress/providers/paypal-client.js';
+import {
+  MalformedPayloadError,
+  MisconfigurationError,
+  ProviderAuthError,
+  ProviderUnavailableError,
+} from '../../services/ingress/providers/provider-errors.js';
+import { commonStatusError, describeBody, joinUrl, providerFetch, type ProviderResponse } from '../../services/ingress/providers/provider-http.js';
+import { PaymentLinkRefusedError, PaymentProviderRefusedError } from './payment-errors.js';
+import type { ProviderEndpoint } from './provider-call.js';
+
+const money = z.looseObject({ currency_code: z.string(), value: z.string() });
+
+/** An Orders v2 order as GET / capture return it; captures sit under `purchase_units[].payments.captures`. */
+export const payPalCheckoutOrderSchema = z.looseObject({
+  id: z.string().min(1),
+  status: z.string().min(1),
+  purchase_units: z
+    .array(
+      z.looseObject({
+        reference_id: z.string().nullish(),
+        custom_id: z.string().nullish(),
+        invoice_id: z.string().nullish(),
+        amount: money.nullish(),
+        payments: z.looseObject({ captures: z.array(payPalCaptureSchema).nullish() }).nullish(),
+      }),
+    )
+    .nullish(),
+  links: z.array(z.looseObject({ href: z.string(), rel: z.string() })).nullish(),
+});
+export type PayPalCheckoutOrder = z.infer<typeof payPalCheckoutOrderSchema>;
+
+/** What `POST /v2/checkout/orders` sends, built by payment-links from the request. */
+export type PayPalCreateOrderBody = Record<string, unknown>;
+
+export interface PayPalOrdersClient {
+  createOrder(body: PayPalCreateOrderBody, requestId: string, credentials: PayPalCredentials): Promise<PayPalCheckoutOrder>;
+  getOrder(orderId: string, credentials: PayPalCredentials): Promise<PayPalCheckoutOrder>;
+  /**
+   * Captures an approved order. Idempotent: the same `requestId` replays PayPal's first answer, and an order
+   * already captured (ORDER_ALREADY_CAPTURED) is re-read and returned. An order not approved yet is returned
+   * as it stands (nothing to capture). Other refusals → PaymentProviderRefusedError('capture_refused').
+   */
+  captureOrder(orderId: string, requestId: string, credentials: PayPalCredentials): Promise<PayPalCheckoutOrder>;
+}
+
+const EXPIRY_MARGIN_MS = 60_000;
+const ORDER_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/**
+ * PayPal Orders v2 for link creation and capture: OAuth2 client-credentials token cached per client id +
+ * secret hash (rotation never reuses a token of the old secret), dropped and re-fetched once on a 401 (early
+ * revocation). A 401 from the token endpoint itself is ProviderAuthError — the caller re-reads the secret once.
+ */
+export function createPayPalOrdersClient(endpoint: ProviderEndpoint, options: { now?: () => number } = {}): PayPalOrdersClient {
+  const now = options.now ?? Date.now;
+  const tokens = new Map<string, { token: string; expiresAt: number }>();
+  const cacheKey = (c: PayPalCredentials) => `${c.clientId}:${createHash('sha256').update(c.clientSecret).digest('hex')}`;
+
+  const token = async (c: PayPalCredentials): Promise<string> => {
+    if (!c.clientId || !c.clientSecret) throw new MisconfigurationError('PayPal client credentials are empty', { provider: 'paypal' });
+    const cached = tokens.get(cacheKey(c));
+    if (cached && cached.expiresAt > now()) return cached.token;
+    const res = await providerFetch({
+      provider: 'paypal',
+      url: joinUrl(endpoint.baseUrl, '/v1/oauth2/token'),
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${c.clientId}:${c.clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+      timeoutMs: endpoint.timeoutMs,
+    });
+    if (res.status === 400 || res.status === 401 || res.status === 403) {
+      throw new ProviderAuthError(`PayPal refused the client credentials (${res.status}): ${describeBody(res)}`, { provider: 'paypal', providerStatus: res.status });
+    }
+    const common = commonStatusError('paypal', res, 'an access token');
+    if (common) throw common;
+    const body = res.json as { access_token?: unknown; expires_in?: unknown } | undefined;
+    if (res.status !== 200 || typeof body?.access_token !== 'string' || body.access_token === '') {
+      throw new ProviderUnavailableError(`PayPal token endpoint answered ${res.status} without a token`, { provider: 'paypal', providerStatus: res.status });
+    }
+    const ttl = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 300;
+    if (tokens.size >= 64) tokens.delete(tokens.keys().next().value as string);
+    tokens.set(cacheKey(c), { token: body.access_token, expiresAt: now() + Math.max(0, ttl * 1000 - EXPIRY_MARGIN_MS) });
+    return body.access_token;
+  };
+
+  const call = async (c: PayPalCredentials, path: string, init: { method?: string; headers?: Record<string, string>; body?: string }): Promise<ProviderResponse> => {
+    const once = async () =>
+      providerFetch({
+        provider: 'paypal',
+        url: joinUrl(endpoint.baseUrl, path),
+        ...(init.method ? { method: init.method } : {}),
+        headers: { authorization: `Bearer ${await token(c)}`, ...init.headers },
+        ...(init.body === undefined ? {} : { body: init.body }),
+        timeoutMs: endpoint.timeoutMs,
+      });
+    const res = await once();
+    if (res.status !== 401) return res;
+    tokens.delete(cacheKey(c));
+    return once();
+  };
+
+  const parseOrder = (res: ProviderResponse, what: string): PayPalCheckoutOrder => {
+    const parsed = payPalCheckoutOrderSchema.safeParse(res.json);
+    if (!parsed.success) {
+      throw new ProviderUnavailableError(`PayPal answered ${res.status} to ${what} without an order: ${describeBody(res)}`, { provider: 'paypal', providerStatus: res.status });
+    }
+    return parsed.data;
+  };
+
+  const checkId = (orderId: string) => {
+    if (!ORDER_ID.test(orderId)) throw new MalformedPayloadError(`not a PayPal order id: ${JSON.stringify(orderId.slice(0, 80))}`, { provider: 'paypal' });
+  };
+
+  const getOrder: PayPalOrdersClient['getOrder'] = async (orderId, c) => {
+    checkId(orderId);
+    const res = await call(c, `/v2/checkout/orders/${encodeURIComponent(orderId)}`, {});
+    const common = commonStatusError('paypal', res, `order ${orderId}`, orderId);
+    if (common) throw common;
+    if (res.status !== 200) throw new ProviderUnavailableError(`PayPal answered ${res.status} reading order ${orderId}`, { provider: 'paypal', providerStatus: res.status });
+    return parseOrder(res, `order ${orderId}`);
+  };
+
+  return {
+    async createOrder(body, requestId, c) {
+      const res = await call(c, '/v2/checkout/orders', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'paypal-request-id': requestId },
+        body: JSON.stringify(body),
+      });
+      const common = commonStatusError('paypal', res, 'a new order');
+      if (common) throw common;
+      if (res.status === 400 || res.status === 422) {
+        const issue = payPalIssue(res);
+        const code = issue === 'CURRENCY_NOT_SUPPORTED' ? 'currency_not_supported' : /AMOUNT|DECIMAL|ITEM_TOTAL|TOTAL_MISMATCH/.test(issue ?? '') ? 'invalid_amount' : 'validation_failed';
+        throw new PaymentLinkRefusedError('paypal', code, `PayPal refused the order (${res.status} ${issue ?? ''}): ${describeBody(res)}`, { providerStatus: res.status });
+      }
+      if (res.status !== 200 && res.status !== 201) {
+        throw new ProviderUnavailableError(`PayPal answered ${res.status} creating an order`, { provider: 'paypal', providerStatus: res.status });
+      }
+      return parseOrder(res, 'order creation');
+    },
+    getOrder,
+    async captureOrder(orderId, requestId, c) {
+      checkId(orderId);
+      const res = await call(c, `/v2/checkout/orders/${encodeURIComponent(orderId)}/capture`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'paypal-request-id': requestId },
+      });
+      const common = commonStatusError('paypal', res, `capture of order ${orderId}`, orderId);
+      if (common) throw common;
+      if (res.status === 200 || res.status === 201) return parseOrder(res, `capture of order ${orderId}`);
+      if (res.status === 422) {
+        const issue = payPalIssue(res);
+        // Captured already (an earlier capture whose answer we lost, or the other path got there first), or
+        // not approved yet: the order as it stands says what happened.
+        if (issue === 'ORDER_ALREADY_CAPTURED' || issue === 'ORDER_NOT_APPROVED') return getOrder(orderId, c);
+        throw new PaymentProviderRefusedError('paypal', 'capture_refused', `PayPal refused to capture order ${orderId}: ${issue ?? describeBody(res)}`, { providerStatus: 422 });
+      }
+      throw new PaymentProviderRefusedError('paypal', 'capture_refused', `PayPal answered ${res.status} capturing order ${orderId}: ${describeBody(res)}`, {
+        providerStatus: res.status,
+      });
+    },
+  };
+}
+
+/** `details[0].issue` of a PayPal error body (INSTRUMENT_DECLINED, ORDER_ALREADY_CAPTURED, …). */
+function payPalIssue(res: ProviderResponse): string | undefined {
+  const details = (res.json as { details?: Array<{ issue?: unknown }> } | undefined)?.details;
+  const issue = Array.isArray(details) ? details[0]?.issue : undefined;
+  return typeof issue === 'string' ? issue : undefined;
+}
+
+/** The buyer's link of a created order: `payer-action` (experience_context), else the legacy `approve`. */
+export function payPalPayerLink(order: PayPalCheckoutOrder): string | undefined {
+  const links = order.links ?? [];
+  return (links.find((l) => l.rel === 'payer-action') ?? links.find((l) => l.rel === 'approve'))?.href;
+}
