@@ -43,6 +43,8 @@ export interface WorkerDeps {
   reservationMs: number;
   /** How long a comment's push waits for the allocator before it retries later. */
   allocationWaitMs: number;
+  /** How long near-simultaneous purchases gather so they are served in comment order. */
+  allocationGatherMs?: number;
   /** Replaces the order step (tests of the intent step alone). */
   onIntent?: (intent: StoredIntent, live: Live) => Promise<void>;
   onOutcome?: (outcome: PushOutcome, message: { messageId: string; attempt: number }) => void;
@@ -54,7 +56,11 @@ export function createOrderParts(deps: WorkerDeps) {
   const now = deps.now;
   const orders = new OrderStore(deps.firestore);
   const comments = new CommentStore(deps.firestore);
-  const allocator = new StockAllocator(deps.firestore, orders, { reservationMs: deps.reservationMs, ...(now ? { now } : {}) });
+  const allocator = new StockAllocator(deps.firestore, orders, {
+    reservationMs: deps.reservationMs,
+    ...(deps.allocationGatherMs !== undefined ? { gatherMs: deps.allocationGatherMs } : {}),
+    ...(now ? { now } : {}),
+  });
   const outcomes = new OrderOutcomes({ ...deps, orders, allocator, allocationWaitMs: deps.allocationWaitMs });
   const intake = new OrderIntake({ firestore: deps.firestore, orders, allocator, outcomes, comments, ...(now ? { now } : {}) });
   const jobs = new OrderJobs({ ...deps, orders, allocator, outcomes, payments: deps.paymentStatus });

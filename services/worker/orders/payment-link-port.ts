@@ -1,4 +1,5 @@
 import type { PaymentData, PaymentProvider } from '../../../shared/events/event-schemas.js';
+import { PaymentLinkRefusedError } from '../../../shared/payments/payment-errors.js';
 
 /**
  * What the order step needs from the payment providers (implemented by shared/payments for Mercado Pago,
@@ -26,8 +27,8 @@ export interface PaymentLinkPort {
 }
 
 /** A provider refused the link for good (bad credentials, invalid amount): the order fails, the buyer is told. */
-export function isLinkRefusal(e: unknown): e is Error & { reason?: string } {
-  return e instanceof Error && e.name === 'PaymentLinkRefusedError';
+export function isLinkRefusal(e: unknown): e is PaymentLinkRefusedError {
+  return e instanceof PaymentLinkRefusedError;
 }
 
 /** A payment state re-read at the provider (the same shape and key the ingress publishes). */
