@@ -60,6 +60,7 @@ describe('orders: a burst on a variant with stock 3, on the emulators', () => {
           post_id: LIVE_POST,
           author_id: b.author,
           author_name: b.name,
+          text: 'quiero la roja M',
           created_time: b.at,
           received_at: b.at,
         }),

@@ -15,6 +15,8 @@ export interface CommentRecord {
   post_id: string;
   author_id: string | null;
   author_name: string | null;
+  /** What the buyer wrote (answers look up the product it names). */
+  text: string;
   created_time: string;
   received_at: string;
 }

@@ -65,6 +65,7 @@ export async function handleIncomingComment(event: FeedCommentEvent, deps: Incom
           post_id: c.post_id,
           author_id: c.author_id,
           author_name: c.author_name,
+          text: c.text,
           created_time: c.created_time,
           received_at: new Date((deps.now ?? Date.now)()).toISOString(),
         });

@@ -165,7 +165,7 @@ export class OrderIntake {
   private async answer(intent: StoredIntent, live: Live, comment: CommentRecord, buyer: OrderBuyer): Promise<IntakeResult> {
     const tienda = await this.deps.outcomes.tienda(live.tienda_id);
     const ctx = { country: tienda.country, currency: live.currency, tiendaName: tienda.name };
-    const code = intent.result.items[0]?.product ?? live.featured_product;
+    const code = intent.result.items[0]?.product ?? productNamedIn(comment.text, live) ?? live.featured_product;
     const product = live.products.find((p) => p.code === code);
     let answer: string;
     if (product) {
@@ -208,10 +208,20 @@ export class OrderIntake {
       post_id: live.post_id,
       author_id: null,
       author_name: null,
+      text: '',
       created_time: nowIso,
       received_at: nowIso,
     };
   }
+}
+
+const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+
+/** The product a question names by one of its keywords (the classifier gives questions no items). */
+function productNamedIn(textOfComment: string, live: Live): string | null {
+  const words = new Set(fold(textOfComment).split(/[^a-z0-9ñ]+/).filter(Boolean));
+  const hit = live.products.find((p) => [...p.keywords, p.name.split(' ')[0]!].some((k) => words.has(fold(k))));
+  return hit?.code ?? null;
 }
 
 /** Amounts stay in the currency's minor precision (no float drift in totals). */
