@@ -15,7 +15,7 @@ import { LIVE_STATUSES, LiveStore, type Live } from '../shared/tiendas/live-stor
 import { OrderStore } from '../services/worker/orders/order-store.js';
 import { StockAllocator } from '../services/worker/orders/stock-allocator.js';
 import { liveKey } from '../services/worker/orders/order-model.js';
-import { catalogUnits } from '../services/worker/orders/catalog-stock.js';
+import { catalogUnitList } from '../services/worker/orders/catalog-stock.js';
 
 const cliConfig = defineConfig('live-cli', { projectId: commonSettings.projectId, firestoreEmulatorHost: commonSettings.firestoreEmulatorHost });
 const USAGE = 'usage: npm run live -- add <live.json> | list <tienda-id> | show <tienda-id> <live-id> | status <tienda-id> <live-id> scheduled|live|ended | feature <tienda-id> <live-id> <code> | stock <tienda-id> <live-id>';
@@ -75,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
         const stock = await new StockAllocator(db, orders, { reservationMs: 0 }).stock(live);
         const waiting = await orders.waitlist(liveKey(live.tienda_id, live.live_id), 1000);
         // In catalog order (the stored map has none).
-        const rows = Object.keys(catalogUnits(live.products)).map((unit) => ({
+        const rows = catalogUnitList(live.products).map(([unit]) => ({
           unit,
           declared: stock.declared[unit] ?? 0,
           available: stock.available[unit] ?? 0,

@@ -11,14 +11,16 @@ export function unitKey(product: CatalogProduct, color: string | null, size: str
   return `${product.code}:${color ?? '-'}:${size ?? '-'}`;
 }
 
-/** Every unit of the catalog with its stock as the merchant declared it. */
+/** Every unit of the catalog with its stock as the merchant declared it, in catalog order. */
+export function catalogUnitList(products: readonly CatalogProduct[]): Array<[unit: string, stock: number]> {
+  return products.flatMap((p): Array<[string, number]> =>
+    p.variant_stock ? p.variant_stock.map((v) => [unitKey(p, v.color ?? null, v.size ?? null), v.stock]) : [[p.code, p.stock]],
+  );
+}
+
+/** The same as a map (beware: an object lists integer-like keys such as product "2" first). */
 export function catalogUnits(products: readonly CatalogProduct[]): Record<string, number> {
-  const units: Record<string, number> = {};
-  for (const p of products) {
-    if (!p.variant_stock) units[p.code] = p.stock;
-    else for (const v of p.variant_stock) units[unitKey(p, v.color ?? null, v.size ?? null)] = v.stock;
-  }
-  return units;
+  return Object.fromEntries(catalogUnitList(products));
 }
 
 /** Why a requested item cannot become an order line as asked; the buyer is asked to complete it. */
