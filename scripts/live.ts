@@ -1,7 +1,10 @@
 /**
  * `npm run live -- add <live.json> | list <tienda-id> | show <tienda-id> <live-id>
- *                 | status <tienda-id> <live-id> scheduled|live|ended | feature <tienda-id> <live-id> <code>`
- * Registers a live with its catalog (idempotent), puts it on or off air and sets the featured product.
+ *                 | status <tienda-id> <live-id> scheduled|live|ended | feature <tienda-id> <live-id> <code>
+ *                 | stock <tienda-id> <live-id>`
+ * Registers a live with its catalog (idempotent), puts it on or off air, sets the featured product, and shows
+ * the stock per unit (declared in the catalog, left to reserve, buyers waiting). Re-adding a live with more stock
+ * for a unit restocks it (the allocator applies the difference and serves the waitlist).
  */
 import { readFileSync } from 'node:fs';
 import { Firestore } from '@google-cloud/firestore';
@@ -9,10 +12,14 @@ import { ZodError } from 'zod';
 import { commonSettings } from '../shared/config/common-settings.js';
 import { ConfigError, defineConfig } from '../shared/config/define-config.js';
 import { LIVE_STATUSES, LiveStore, type Live } from '../shared/tiendas/live-store.js';
+import { OrderStore } from '../services/worker/orders/order-store.js';
+import { StockAllocator } from '../services/worker/orders/stock-allocator.js';
+import { liveKey } from '../services/worker/orders/order-model.js';
+import { catalogUnitList } from '../services/worker/orders/catalog-stock.js';
 
 const cliConfig = defineConfig('live-cli', { projectId: commonSettings.projectId, firestoreEmulatorHost: commonSettings.firestoreEmulatorHost });
-const USAGE = 'usage: npm run live -- add <live.json> | list <tienda-id> | show <tienda-id> <live-id> | status <tienda-id> <live-id> scheduled|live|ended | feature <tienda-id> <live-id> <code>';
-const ARITY: Record<string, number> = { add: 1, list: 1, show: 2, status: 3, feature: 3 };
+const USAGE = 'usage: npm run live -- add <live.json> | list <tienda-id> | show <tienda-id> <live-id> | status <tienda-id> <live-id> scheduled|live|ended | feature <tienda-id> <live-id> <code> | stock <tienda-id> <live-id>';
+const ARITY: Record<string, number> = { add: 1, list: 1, show: 2, status: 3, feature: 3, stock: 2 };
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...args] = argv;
@@ -56,6 +63,25 @@ async function main(argv: string[]): Promise<number> {
         }
         await lives.setStatus(args[0]!, args[1]!, status);
         console.log(`live ${args[0]}/${args[1]} is now ${status}`);
+        return 0;
+      }
+      case 'stock': {
+        const live = await lives.get(args[0]!, args[1]!);
+        if (!live) {
+          console.error(`no live ${args[0]}/${args[1]}`);
+          return 1;
+        }
+        const orders = new OrderStore(db);
+        const stock = await new StockAllocator(db, orders, { reservationMs: 0 }).stock(live);
+        const waiting = await orders.waitlist(liveKey(live.tienda_id, live.live_id), 1000);
+        // In catalog order (the stored map has none).
+        const rows = catalogUnitList(live.products).map(([unit]) => ({
+          unit,
+          declared: stock.declared[unit] ?? 0,
+          available: stock.available[unit] ?? 0,
+          waitlisted: waiting.filter((o) => o.items.some((i) => i.unit === unit)).length,
+        }));
+        console.log(JSON.stringify(rows, null, 2));
         return 0;
       }
       default:

@@ -1,7 +1,8 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Firestore } from '@google-cloud/firestore';
-import { aiProcessingV1Schema, feedCommentEventSchema } from '../../shared/events/event-schemas.js';
+import { aiProcessingV1Schema, feedCommentEventSchema, paymentFailureEventSchema, paymentSuccessEventSchema } from '../../shared/events/event-schemas.js';
+import { z } from 'zod';
 import { requestContext } from '../../shared/http/request-context.js';
 import type { IdempotencyStore } from '../../shared/idempotency/idempotency-store.js';
 import type { PushAuthOptions } from '../../shared/pubsub/push-auth.js';
@@ -16,6 +17,14 @@ import { handleAiProcessing, type StoredIntent } from './handlers/ai-processing-
 import { handleIncomingComment } from './handlers/incoming-comment-handler.js';
 import type { IntentService } from './intent/intent-service.js';
 import type { Live } from '../../shared/tiendas/live-store.js';
+import { CommentStore } from './comments/comment-store.js';
+import { OrderIntake } from './orders/order-intake.js';
+import { OrderJobs } from './orders/order-jobs.js';
+import { OrderOutcomes } from './orders/order-outcomes.js';
+import { OrderStore } from './orders/order-store.js';
+import type { PaymentLinkPort, PaymentStatusPort } from './orders/payment-link-port.js';
+import { settlePayment } from './orders/payment-settlement.js';
+import { StockAllocator } from './orders/stock-allocator.js';
 
 export interface WorkerDeps {
   tiendas: TiendaStore;
@@ -27,6 +36,16 @@ export interface WorkerDeps {
   intents: IntentService;
   retrySchedule: readonly number[];
   pushAuth: PushAuthOptions;
+  /** Payment links and payment re-reads at the tienda's provider (shared/payments). */
+  links: PaymentLinkPort;
+  paymentStatus: PaymentStatusPort;
+  /** How long a reservation waits for its payment. */
+  reservationMs: number;
+  /** How long a comment's push waits for the allocator before it retries later. */
+  allocationWaitMs: number;
+  /** How long near-simultaneous purchases gather so they are served in comment order. */
+  allocationGatherMs?: number;
+  /** Replaces the order step (tests of the intent step alone). */
   onIntent?: (intent: StoredIntent, live: Live) => Promise<void>;
   onOutcome?: (outcome: PushOutcome, message: { messageId: string; attempt: number }) => void;
   /** Margin below each subscription's ack deadline for answering a push whose handler overran (`PUSH_BUDGET_MARGIN`). */
@@ -34,9 +53,29 @@ export interface WorkerDeps {
   now?: () => number;
 }
 
-/** Builds the worker's Koa app (push endpoints); never listens (main.ts does). */
+/** The order step's parts, built once per app from the worker's dependencies. */
+export function createOrderParts(deps: WorkerDeps) {
+  const now = deps.now;
+  const orders = new OrderStore(deps.firestore);
+  const comments = new CommentStore(deps.firestore);
+  const allocator = new StockAllocator(deps.firestore, orders, {
+    reservationMs: deps.reservationMs,
+    ...(deps.allocationGatherMs !== undefined ? { gatherMs: deps.allocationGatherMs } : {}),
+    ...(now ? { now } : {}),
+  });
+  const outcomes = new OrderOutcomes({ ...deps, orders, allocator, allocationWaitMs: deps.allocationWaitMs });
+  const intake = new OrderIntake({ firestore: deps.firestore, orders, allocator, outcomes, comments, ...(now ? { now } : {}) });
+  const jobs = new OrderJobs({ ...deps, orders, allocator, outcomes, payments: deps.paymentStatus });
+  return { orders, comments, allocator, outcomes, intake, jobs };
+}
+
+const paymentEventSchema = z.discriminatedUnion('event', [paymentSuccessEventSchema, paymentFailureEventSchema]);
+
+/** Builds the worker's Koa app (push endpoints and jobs); never listens (main.ts does). */
 export function createApp(deps: WorkerDeps): Koa {
   const app = new Koa({ proxy: true });
+  const parts = createOrderParts(deps);
+  const onIntent = deps.onIntent ?? (async (intent: StoredIntent, live: Live) => void (await parts.intake.handle(intent, live)));
   const router = new Router();
   const common = {
     publisher: deps.publisher,
@@ -55,10 +94,23 @@ export function createApp(deps: WorkerDeps): Koa {
   router.post(
     incoming.path,
     auth,
-    createPushHandler({ ...common, consumer: incoming, schema: feedCommentEventSchema, handle: async ({ data }) => void (await handleIncomingComment(data, deps)) }),
+    createPushHandler({ ...common, consumer: incoming, schema: feedCommentEventSchema, handle: async ({ data }) => void (await handleIncomingComment(data, { ...deps, comments: parts.comments })) }),
   );
   const ai = consumerFor(TOPIC_NAMES.aiProcessing);
-  router.post(ai.path, auth, createPushHandler({ ...common, consumer: ai, schema: aiProcessingV1Schema, handle: async ({ data }) => void (await handleAiProcessing(data, deps)) }));
+  router.post(ai.path, auth, createPushHandler({ ...common, consumer: ai, schema: aiProcessingV1Schema, handle: async ({ data }) => void (await handleAiProcessing(data, { ...deps, onIntent })) }));
+  const payments = consumerFor(TOPIC_NAMES.paymentEvents);
+  router.post(
+    payments.path,
+    auth,
+    createPushHandler({ ...common, consumer: payments, schema: paymentEventSchema, handle: async ({ data }) => void (await settlePayment(data, { ...deps, orders: parts.orders, outcomes: parts.outcomes })) }),
+  );
+  // Cloud Scheduler jobs: the same OIDC check as the push endpoints (Scheduler sends a Google-signed token).
+  router.post('/jobs/expire-reservations', auth, async (ctx) => {
+    ctx.body = await parts.jobs.expireReservations();
+  });
+  router.post('/jobs/reconcile-payments', auth, async (ctx) => {
+    ctx.body = await parts.jobs.reconcilePayments();
+  });
 
   app.use(requestContext());
   app.use(router.routes());

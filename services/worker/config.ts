@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { analyticsSettings, commonSettings, pushConsumerSettings } from '../../shared/config/common-settings.js';
+import { paymentLinkSettings } from '../../shared/payments/payment-settings.js';
 import { bool, defineConfig, duration, int, port, str, urlWithDefault, type ConfigOf } from '../../shared/config/define-config.js';
 
 /** The worker's one configuration schema, validated at start (`npm run start:worker`). */
@@ -28,5 +29,17 @@ export const workerConfig = defineConfig('worker', {
   llmBreakerThreshold: { env: 'LLM_BREAKER_THRESHOLD', doc: 'Consecutive failures that open a provider\'s circuit breaker.', schema: int(5, 1, 1000) },
   llmBreakerCooldown: { env: 'LLM_BREAKER_COOLDOWN', doc: 'How long an open breaker skips its provider before one trial call.', schema: duration('30s') },
   ...analyticsSettings,
+  ...paymentLinkSettings,
+  reservationTtl: { env: 'RESERVATION_TTL', doc: 'How long a reserved item waits for its payment before it is released (and offered to the waitlist).', schema: duration('30m') },
+  allocationWait: {
+    env: 'ALLOCATION_WAIT',
+    doc: 'How long a purchase comment waits for the stock allocator before its message is retried later (below the ai_processing ack deadline).',
+    schema: duration('20s'),
+  },
+  allocationGather: {
+    env: 'ALLOCATION_GATHER',
+    doc: 'How long the allocator lets near-simultaneous purchase comments gather so it serves them in Meta\'s comment order.',
+    schema: duration('300ms'),
+  },
 });
 export type WorkerConfig = ConfigOf<typeof workerConfig.specs>;

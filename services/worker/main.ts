@@ -8,6 +8,9 @@ import { analyticsFromConfig } from '../../shared/analytics/analytics-recorder.j
 import { AnalyticsOutbox } from '../../shared/analytics/analytics-outbox.js';
 import { pushAuthFromConfig } from '../../shared/pubsub/push-auth.js';
 import { createApp } from './app.js';
+import { PaymentLinks } from '../../shared/payments/payment-links.js';
+import { FirestorePaymentLinkStore } from '../../shared/payments/payment-link-store.js';
+import { providerPayments } from './orders/provider-payments.js';
 import { workerConfig } from './config.js';
 import { IntentService } from './intent/intent-service.js';
 import { buildLlmProvidersFromOptions, createLlmIntentChain } from './intent/llm/llm-intent-chain.js';
@@ -42,7 +45,25 @@ export async function startWorker(env: Record<string, string | undefined> = proc
     getLogger().info('intent providers', { llm: providers.map((p) => p.name), local: true });
   }
 
+  if (!config.ingressPublicUrl) getLogger().warn('INGRESS_PUBLIC_URL is not set: payment providers will be told to notify http://localhost:8080');
+  const payments = providerPayments(
+    new PaymentLinks({
+      secrets,
+      mercadopagoApiUrl: config.mercadopagoApiUrl,
+      flowApiUrl: config.flowApiUrl,
+      paypalApiUrl: config.paypalApiUrl,
+      timeoutMs: config.providerTimeout,
+      ...(config.paymentReturnUrl ? { returnUrl: config.paymentReturnUrl } : {}),
+      ...(config.flowPayerEmail ? { flowPayerEmail: config.flowPayerEmail } : {}),
+      linkStore: new FirestorePaymentLinkStore(firestore),
+    }),
+    config.ingressPublicUrl ?? 'http://localhost:8080',
+  );
   const app = createApp({
+    ...payments,
+    reservationMs: config.reservationTtl,
+    allocationWaitMs: config.allocationWait,
+    allocationGatherMs: config.allocationGather,
     tiendas: new TiendaStore(firestore),
     lives: new LiveStore(firestore),
     firestore,

@@ -10,14 +10,54 @@ import { boundedRead, DEFAULT_STORE_READ_TIMEOUT_MS, tiendaIdSchema, type Platfo
  * so the worker gets everything for a comment in one read.
  */
 
-export const catalogProductSchema = z.strictObject({
-  code: z.string().min(1).max(40),
-  name: z.string().min(1).max(200),
-  keywords: z.array(z.string().min(1)).default([]),
-  price: z.number().nonnegative(),
-  variants: z.strictObject({ color: z.array(z.string().min(1)).optional(), size: z.array(z.string().min(1)).optional() }).default({}),
+/** Stock of one variant (color × size, or one dimension) of a product. */
+export const variantStockSchema = z.strictObject({
+  color: z.string().min(1).optional(),
+  size: z.string().min(1).optional(),
   stock: z.number().int().nonnegative(),
 });
+
+/**
+ * A product of a live's catalog. Stock is either per variant (`variant_stock`, one entry per color × size the
+ * merchant has) or one pool for the whole product (`stock`, the format every earlier catalog file uses: then
+ * any variant the buyer names takes from that pool). With `variant_stock`, `stock` may be left out (it is the sum).
+ */
+export const catalogProductSchema = z
+  .strictObject({
+    code: z.string().min(1).max(40),
+    name: z.string().min(1).max(200),
+    keywords: z.array(z.string().min(1)).default([]),
+    price: z.number().nonnegative(),
+    variants: z.strictObject({ color: z.array(z.string().min(1)).optional(), size: z.array(z.string().min(1)).optional() }).default({}),
+    stock: z.number().int().nonnegative().optional(),
+    variant_stock: z.array(variantStockSchema).min(1).optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (p.stock === undefined && p.variant_stock === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'give `stock` (one pool for the product) or `variant_stock` (per variant)', path: ['stock'] });
+    }
+    if (!p.variant_stock) return;
+    const seen = new Set<string>();
+    p.variant_stock.forEach((v, i) => {
+      for (const dim of ['color', 'size'] as const) {
+        const values = p.variants[dim];
+        const value = v[dim];
+        if (values && values.length > 0 && value === undefined) {
+          ctx.addIssue({ code: 'custom', message: `${dim} is required: the product has ${dim}s ${values.join(', ')}`, path: ['variant_stock', i, dim] });
+        } else if (value !== undefined && !(values ?? []).includes(value)) {
+          ctx.addIssue({ code: 'custom', message: `${dim} "${value}" is not one of the product's ${dim}s (${(values ?? []).join(', ') || 'none'})`, path: ['variant_stock', i, dim] });
+        }
+      }
+      const key = `${v.color ?? ''}|${v.size ?? ''}`;
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', message: 'the same variant is listed twice', path: ['variant_stock', i] });
+      seen.add(key);
+    });
+    if (p.stock !== undefined && p.stock !== p.variant_stock.reduce((n, v) => n + v.stock, 0)) {
+      ctx.addIssue({ code: 'custom', message: '`stock` must equal the sum of `variant_stock` (or be left out)', path: ['stock'] });
+    }
+  })
+  .transform((p) => ({ ...p, stock: p.stock ?? p.variant_stock!.reduce((n, v) => n + v.stock, 0) }));
+export type CatalogProductData = z.output<typeof catalogProductSchema>;
 
 export const LIVE_STATUSES = ['scheduled', 'live', 'ended'] as const;
 

@@ -51,6 +51,26 @@ describe('command-line tools (real processes, emulator Firestore)', () => {
     expect(JSON.parse((await cli('live', ['show', 'tienda-cli', 'live-1'])).stdout)).toMatchObject({ status: 'live', featured_product: '2' });
   });
 
+  it('npm run live: stock per variant, validated against the variants; the stock command shows what is left', async () => {
+    const file = path.join(dir, 'live-variants.json');
+    const live = (variantStock: unknown) => ({
+      tienda_id: 'tienda-cli', live_id: 'live-2', platform: 'facebook', post_id: '3333_2', currency: 'CLP', featured_product: '1',
+      products: [{ code: '1', name: 'Polera', price: 1000, variants: { color: ['roja', 'azul'], size: ['M'] }, variant_stock: variantStock }, { code: '2', name: 'Gorro', price: 500, stock: 4 }],
+    });
+    writeFileSync(file, JSON.stringify(live([{ color: 'verde', size: 'M', stock: 1 }])));
+    const bad = await cli('live', ['add', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/color "verde" is not one of the product's colors \(roja, azul\)/);
+    writeFileSync(file, JSON.stringify(live([{ color: 'roja', size: 'M', stock: 3 }, { color: 'azul', size: 'M', stock: 2 }])));
+    expect((await cli('live', ['add', file])).code).toBe(0);
+    const stock = JSON.parse((await cli('live', ['stock', 'tienda-cli', 'live-2'])).stdout) as Array<{ unit: string; available: number }>;
+    expect(stock).toEqual([
+      { unit: '1:roja:M', declared: 3, available: 3, waitlisted: 0 },
+      { unit: '1:azul:M', declared: 2, available: 2, waitlisted: 0 },
+      { unit: '2', declared: 4, available: 4, waitlisted: 0 },
+    ]);
+  });
+
   it('npm run classify: one JSON line per comment, bad lines named by number, local only without --llm', async () => {
     const input = path.join(dir, 'comments.jsonl');
     writeFileSync(input, ['{"text":"quiero la roja talla M"}', '{"text":"cuánto cuesta?"}', 'oops', '{"text":"#102 talla 40"}', '{"text":"x","featured":"999"}'].join('\n'));

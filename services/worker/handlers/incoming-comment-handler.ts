@@ -8,6 +8,7 @@ import type { Publisher } from '../../../shared/pubsub/publisher.js';
 import type { LiveStore } from '../../../shared/tiendas/live-store.js';
 import type { TiendaStore } from '../../../shared/tiendas/tienda-store.js';
 import { TOPIC_NAMES } from '../../../shared/topology/topology.js';
+import type { CommentStore } from '../comments/comment-store.js';
 
 export type CommentDisposition =
   | 'forwarded'
@@ -23,6 +24,7 @@ export interface IncomingCommentDeps {
   idempotency: IdempotencyStore;
   publisher: Publisher;
   analytics: AnalyticsSink;
+  comments: CommentStore;
   now?: () => number;
 }
 
@@ -53,6 +55,20 @@ export async function handleIncomingComment(event: FeedCommentEvent, deps: Incom
           context: { tienda_id: tienda.id, live_id: live.live_id },
           schema_version: AI_PROCESSING_SCHEMA_VERSION,
         };
+        // The buyer and the comment time, for the order step (ai_processing v1.0 carries neither).
+        await deps.comments.save({
+          comment_id: c.comment_id,
+          tienda_id: tienda.id,
+          live_id: live.live_id,
+          platform: c.platform,
+          account_id: c.account_id,
+          post_id: c.post_id,
+          author_id: c.author_id,
+          author_name: c.author_name,
+          text: c.text,
+          created_time: c.created_time,
+          received_at: new Date((deps.now ?? Date.now)()).toISOString(),
+        });
         await publishOnce(
           [{ topic: TOPIC_NAMES.aiProcessing, payload: message, event: 'ai_processing', key: `ai_processing:${c.comment_id}`, tiendaId: tienda.id, schemaVersion: AI_PROCESSING_SCHEMA_VERSION }],
           deps,

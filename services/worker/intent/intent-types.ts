@@ -8,6 +8,8 @@ export interface CatalogProduct {
   /** Allowed values per variant dimension, spelled as the merchant spells them (e.g. "roja", "M"). */
   variants: { color?: string[]; size?: string[] };
   stock: number;
+  /** Per-variant stock when the catalog gives it (orders reserve from it); absent: `stock` is one pool. */
+  variant_stock?: Array<{ color?: string | undefined; size?: string | undefined; stock: number }> | undefined;
 }
 
 export interface Catalog {
