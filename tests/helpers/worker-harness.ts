@@ -113,3 +113,14 @@ export async function startWorkerHarness(options: WorkerHarnessOptions = {}) {
   };
 }
 export type WorkerHarness = Awaited<ReturnType<typeof startWorkerHarness>>;
+
+/**
+ * For tests of the intent step alone (with `onIntent` replaced): the order step's settings and provider ports,
+ * which then must never be reached — a call fails the test loudly.
+ */
+export function orderStepLeftOut(): Pick<WorkerDeps, 'links' | 'paymentStatus' | 'reservationMs' | 'allocationWaitMs'> {
+  const unreachable = async (): Promise<never> => {
+    throw new Error('the order step is not part of this test');
+  };
+  return { links: { create: unreachable }, paymentStatus: { find: unreachable }, reservationMs: 30 * 60_000, allocationWaitMs: 5000 };
+}

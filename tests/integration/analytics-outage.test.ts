@@ -12,7 +12,7 @@ import { createApp } from '../../services/worker/app.js';
 import { IntentService } from '../../services/worker/intent/intent-service.js';
 import { startBigQueryFake, type BigQueryFake } from '../fakes/bigquery-fake.js';
 import { collect, createPullSubscription, emulatorClients, listen } from '../helpers/test-kit.js';
-import { DEMO_CATALOG, LIVE_POST, WORKER_TIENDA } from '../helpers/worker-harness.js';
+import { DEMO_CATALOG, LIVE_POST, WORKER_TIENDA, orderStepLeftOut } from '../helpers/worker-harness.js';
 
 const BUYER = 'Fernanda Ilabaca';
 const TEXT = 'quiero la roja talla M';
@@ -54,6 +54,9 @@ describe('analytics off the business path: BigQuery hangs, comments flow, rows a
       intents: new IntentService(null),
       retrySchedule: [200, 400],
       pushAuth: { enabled: false, allowedServiceAccounts: [] },
+      // This test is about the intent step's analytics: the order step is left out.
+      onIntent: async () => undefined,
+      ...orderStepLeftOut(),
     });
     srv = await listen(app);
   });
