@@ -102,4 +102,27 @@ describe('orders through the pipeline: comment → intent → order → notifica
     expect((await orderOf(second))!).toMatchObject({ status: 'pending_payment', promoted: true });
     expect(notesFor(cancel)).toHaveLength(0); // told about the order, under the order's comment
   });
+
+  it('a provider 500 retries through the schedule and the link still goes out once', async () => {
+    h.mp.failNext(500, 1);
+    const id = await send('quiero la polera negra L', 'b6');
+    await waitUntil(() => notesFor(id).some((n) => n.kind === 'payment_link'), 30_000, 'the link after a retry');
+    const order = await orderOf(id);
+    expect(order).toMatchObject({ status: 'pending_payment' });
+    expect([...h.mp.preferences.values()].filter((p) => p.external_reference === order!.order_id)).toHaveLength(1);
+    expect(notesFor(id)).toHaveLength(1);
+  });
+
+  it('a provider that refuses the link fails the order, releases its stock and tells the buyer politely', async () => {
+    h.mp.failNext(400, 1);
+    const id = await send('quiero la polera negra L', 'b7');
+    await waitUntil(() => notesFor(id).some((n) => n.kind === 'order_failed'), 30_000, 'the failure message');
+    const order = await orderOf(id);
+    expect(order).toMatchObject({ status: 'failed', reserved: false });
+    expect(order!.reason).toMatch(/^payment_link_refused: payment_refused:validation_failed/);
+    expect(notesFor(id).map((n) => n.kind)).toEqual(['order_failed']);
+    expect(notesFor(id)[0]!.text).toMatch(/no pudimos generar el link de pago/);
+    const stock = (await h.firestore.doc(`tiendas/${WORKER_TIENDA.id}/lives/${DEMO_CATALOG.live_id}/allocation/stock`).get()).get('available') as Record<string, number>;
+    expect(stock['301:negra:L']).toBe(3); // 4 − the order of b6; b7's unit came back
+  });
 });

@@ -1,0 +1,202 @@
+/**
+ * `npm run bench:orders` — a burst of 200 purchase comments on one variant with stock 50, settled by the real order
+ * handlers (comment record → order → allocator → Mercado Pago link at the wire-level stand-in → notification) on the
+ * emulators, against baselines measured in the same run on the same emulators:
+ *
+ *   serial-txn      200 reservations as one Firestore transaction each, one at a time (read stock, decrement, create
+ *                   the reservation): the simplest correct mechanism, exact FCFS — the baseline
+ *   concurrent-txn  the same 200 transactions all at once (what a naive push handler does): shows why not
+ *   allocator       the order step's claim queue (ADR 0008), 200 concurrent handler calls, links and messages included
+ *   allocator-only  the allocator's decisions alone (orders created, drained, no links or messages)
+ *
+ * Prints time to settle all 200, decisions per second and reservations, and each scenario's speed against the
+ * baseline. Never asserted; the emulators stand in for Firestore and Pub/Sub, so compare ratios, not absolutes.
+ * Bounded: 200 claims per scenario; the concurrent-txn scenario gives up with the client's own transaction limits.
+ */
+import { Firestore, FieldValue } from '@google-cloud/firestore';
+import { PubSub } from '@google-cloud/pubsub';
+import { analyticsFromBigQuery } from '../shared/analytics/analytics-recorder.js';
+import { BigQueryAnalyticsSink } from '../shared/analytics/analytics-sink.js';
+import { IdempotencyStore } from '../shared/idempotency/idempotency-store.js';
+import { createLogger, setLogger } from '../shared/logging/logger.js';
+import { PaymentLinks } from '../shared/payments/payment-links.js';
+import { FirestorePaymentLinkStore } from '../shared/payments/payment-link-store.js';
+import { createPublisher } from '../shared/pubsub/publisher.js';
+import { EnvSecretSource, secretIdToEnvName } from '../shared/secrets/env-secret-source.js';
+import { LiveStore } from '../shared/tiendas/live-store.js';
+import { TiendaStore } from '../shared/tiendas/tienda-store.js';
+import { TOPIC_NAMES } from '../shared/topology/topology.js';
+import { createOrderParts, type WorkerDeps } from '../services/worker/app.js';
+import type { StoredIntent } from '../services/worker/handlers/ai-processing-handler.js';
+import { IntentService } from '../services/worker/intent/intent-service.js';
+import { providerPayments } from '../services/worker/orders/provider-payments.js';
+import { allocOrderKey, liveKey, orderIdFor, type Order } from '../services/worker/orders/order-model.js';
+import { checkEmulatorsInstalled, startEmulator, type RunningEmulator } from '../scripts/lib/emulators.js';
+import { startBigQueryFake } from '../tests/fakes/bigquery-fake.js';
+import { startMercadoPagoFake } from '../tests/fakes/mercadopago-fake.js';
+
+const CLAIMS = 200;
+const STOCK = 50;
+const TOKEN = 'TEST-bench-mp-token';
+
+interface Row {
+  name: string;
+  ms: number;
+  reserved: number;
+  errors: number;
+  note: string;
+}
+
+async function naiveTransactions(db: Firestore, concurrent: boolean): Promise<Row> {
+  const stock = db.collection('bench-naive').doc(concurrent ? 'stock-concurrent' : 'stock-serial');
+  await stock.set({ left: STOCK });
+  const reserve = (i: number) =>
+    db.runTransaction(async (tx) => {
+      const left = (await tx.get(stock)).get('left') as number;
+      if (left <= 0) return false;
+      tx.update(stock, { left: left - 1 });
+      tx.create(stock.collection('reservations').doc(`c${i}`), { i, at: FieldValue.serverTimestamp() });
+      return true;
+    });
+  const started = performance.now();
+  let reserved = 0;
+  let errors = 0;
+  if (concurrent) {
+    const results = await Promise.allSettled(Array.from({ length: CLAIMS }, (_, i) => reserve(i)));
+    for (const r of results) if (r.status === 'fulfilled') reserved += r.value ? 1 : 0;
+    else errors++;
+  } else {
+    for (let i = 0; i < CLAIMS; i++) reserved += (await reserve(i)) ? 1 : 0;
+  }
+  return { name: concurrent ? 'concurrent-txn' : 'serial-txn', ms: performance.now() - started, reserved, errors, note: concurrent ? 'errors = ABORTED / lock timeouts' : 'exact FCFS' };
+}
+
+async function main() {
+  setLogger(createLogger({ level: 'CRITICAL' }));
+  process.env.METADATA_SERVER_DETECTION = 'none';
+  const started: RunningEmulator[] = [];
+  if (!process.env.PUBSUB_EMULATOR_HOST || !process.env.FIRESTORE_EMULATOR_HOST) {
+    checkEmulatorsInstalled();
+    for (const name of ['pubsub', 'firestore'] as const) {
+      const e = await startEmulator(name);
+      started.push(e);
+      process.env[name === 'pubsub' ? 'PUBSUB_EMULATOR_HOST' : 'FIRESTORE_EMULATOR_HOST'] = e.host;
+    }
+  }
+  const projectId = `bench-${Date.now().toString(36)}`;
+  const pubsub = new PubSub({ projectId });
+  const firestore = new Firestore({ projectId });
+  await pubsub.createTopic(TOPIC_NAMES.notificationDelivery);
+  const bq = await startBigQueryFake({ dataset: 'livestreamsell' });
+  const mp = await startMercadoPagoFake({ accessTokens: [TOKEN] });
+  const tienda = { id: 'bench-tienda', name: 'Bench', country: 'CL', currency: 'CLP', payment_provider: 'mercadopago' as const, meta_page_id: '100000000000888', instagram_account_id: null };
+  const tiendas = new TiendaStore(firestore);
+  const lives = new LiveStore(firestore);
+  await tiendas.upsert(tienda);
+  const publisher = createPublisher(pubsub);
+  const secrets = new EnvSecretSource({ env: { [secretIdToEnvName(`tienda-${tienda.id}-mercadopago-access-token`)]: TOKEN } });
+  const deps: WorkerDeps = {
+    tiendas,
+    lives,
+    firestore,
+    idempotency: new IdempotencyStore(firestore),
+    publisher,
+    analytics: analyticsFromBigQuery(new BigQueryAnalyticsSink({ projectId, dataset: 'livestreamsell', apiEndpoint: bq.url })),
+    intents: new IntentService(null),
+    retrySchedule: [1000],
+    pushAuth: { enabled: false, allowedServiceAccounts: [] },
+    ...providerPayments(new PaymentLinks({ secrets, mercadopagoApiUrl: mp.url, linkStore: new FirestorePaymentLinkStore(firestore) }), 'https://ingress.bench.test'),
+    reservationMs: 30 * 60_000,
+    allocationWaitMs: 60_000,
+    allocationGatherMs: 0,
+  };
+  const parts = createOrderParts(deps);
+  const makeLive = async (liveId: string) => {
+    await lives.upsert({
+      tienda_id: tienda.id,
+      live_id: liveId,
+      platform: 'facebook',
+      post_id: `${tienda.meta_page_id}_${liveId}`,
+      status: 'live',
+      currency: 'CLP',
+      featured_product: '1',
+      products: [{ code: '1', name: 'Polera', price: 9990, variants: { color: ['roja'], size: ['M'] }, variant_stock: [{ color: 'roja', size: 'M', stock: STOCK }] }],
+    });
+    return (await lives.get(tienda.id, liveId))!;
+  };
+  const base = Date.parse('2026-11-30T22:00:00Z');
+  const commentAt = (i: number) => new Date(base + i * 10).toISOString();
+
+  const rows: Row[] = [];
+  rows.push(await naiveTransactions(firestore, false));
+  rows.push(await naiveTransactions(firestore, true));
+
+  // The order handlers, all 200 at once.
+  {
+    const live = await makeLive('bench-live-handlers');
+    await Promise.all(
+      Array.from({ length: CLAIMS }, (_, i) =>
+        parts.comments.save({ comment_id: `h-${i}`, tienda_id: tienda.id, live_id: live.live_id, platform: 'facebook', account_id: tienda.meta_page_id, post_id: live.post_id, author_id: `u${i}`, author_name: `Buyer ${i}`, text: 'mía la roja M', created_time: commentAt(i), received_at: commentAt(i) }),
+      ),
+    );
+    const intent = (i: number) => ({ comment_id: `h-${i}`, tienda_id: tienda.id, live_id: live.live_id, result: { intent: 'purchase', items: [{ product: '1', color: 'roja', size: 'M', quantity: 1 }], confidence: 0.95, source: 'local' } }) as unknown as StoredIntent;
+    const t0 = performance.now();
+    const results = await Promise.allSettled(Array.from({ length: CLAIMS }, (_, i) => parts.intake.handle(intent(i), live)));
+    const ms = performance.now() - t0;
+    const orders = (await firestore.collection('orders').where('live_key', '==', liveKey(tienda.id, live.live_id)).get()).docs.map((d) => d.data() as Order);
+    const reserved = orders.filter((o) => o.status === 'pending_payment');
+    const fcfs = reserved.every((o) => Number(o.comment_id.slice(2)) < STOCK);
+    rows.push({ name: 'allocator', ms, reserved: reserved.length, errors: results.filter((r) => r.status === 'rejected').length, note: `links ${mp.preferences.size}, FCFS ${fcfs ? 'exact' : 'NOT exact'}` });
+  }
+
+  // The allocator's decisions alone: orders written directly, one drain.
+  {
+    const live = await makeLive('bench-live-drain');
+    const now = Date.now();
+    const batch = firestore.bulkWriter();
+    for (let i = 0; i < CLAIMS; i++) {
+      const order: Partial<Order> = {
+        order_id: orderIdFor(tienda.id, `d-${i}`),
+        tienda_id: tienda.id,
+        live_id: live.live_id,
+        live_key: liveKey(tienda.id, live.live_id),
+        comment_id: `d-${i}`,
+        status: 'queued',
+        items: [{ product: '1', name: 'Polera', color: 'roja', size: 'M', quantity: 1, unit_price: 9990, unit: '1:roja:M' }],
+        alloc_order: allocOrderKey(commentAt(i), now, `d-${i}`),
+        queued_at_ms: now,
+        alloc_pending: true,
+        alloc_kind: 'reserve',
+        waitlisted: false,
+        reserved: false,
+      };
+      void batch.create(firestore.collection('orders').doc(order.order_id!), order);
+    }
+    await batch.close();
+    const t0 = performance.now();
+    const result = await parts.allocator.drain(live);
+    const ms = performance.now() - t0;
+    rows.push({ name: 'allocator-only', ms, reserved: result.changed.filter((o) => o.status === 'pending_payment').length, errors: 0, note: `${result.changed.length} decided in one drain` });
+  }
+
+  const baseline = rows[0]!;
+  console.log(`order burst benchmark — ${CLAIMS} purchase claims on one variant with stock ${STOCK}, emulators for Firestore/Pub/Sub`);
+  console.log('scenario          settle ms  decisions/s  reserved  errors  speed vs serial-txn  note');
+  for (const r of rows) {
+    console.log(
+      `${r.name.padEnd(16)} ${r.ms.toFixed(0).padStart(10)} ${(CLAIMS / (r.ms / 1000)).toFixed(0).padStart(12)} ${String(r.reserved).padStart(9)} ${String(r.errors).padStart(7)} ${(baseline.ms / r.ms).toFixed(2).padStart(19)}x  ${r.note}`,
+    );
+  }
+  await publisher.close();
+  await pubsub.close();
+  await mp.close();
+  await bq.close();
+  void firestore.terminate();
+  for (const e of started) await e.stop();
+  process.exit(0);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
