@@ -61,17 +61,21 @@ export class OrderOutcomes {
   async settle(order: Order): Promise<Order> {
     const live = await this.liveCatalog(order);
     const deadline = this.now() + this.deps.allocationWaitMs;
-    let pause = 20;
+    let pause = 25;
+    let tryLock = true;
     for (;;) {
-      const result = await this.deps.allocator.drain(live);
+      // While another instance holds the lock, its drain decides this order too: only poll the order (one read),
+      // and try the lock again every other round in case the holder finished before this order was queued.
+      const result = tryLock ? await this.deps.allocator.drain(live) : { status: 'busy' as const };
       const current = await this.deps.orders.get(order.order_id);
       if (!current) throw new Error(`order ${order.order_id} vanished`);
       if (!current.alloc_pending) return current;
       if (this.now() > deadline) throw new TransientError(`the allocator did not decide order ${order.order_id} in time`, 'allocation_pending');
       if (result.status === 'busy') {
         await sleep(pause);
-        pause = Math.min(pause * 2, 300);
-      }
+        pause = Math.min(pause * 2, 400);
+        tryLock = !tryLock;
+      } else tryLock = true;
     }
   }
 
