@@ -6,6 +6,7 @@ import { getLogger } from '../../../shared/logging/logger.js';
 import { TOPIC_NAMES } from '../../../shared/topology/topology.js';
 import { acceptEvents, type OutgoingEvent } from '../accept-events.js';
 import type { IngressDeps } from '../ingress-deps.js';
+import { buyerMessageEvents } from '../providers/meta-messages.js';
 import { parseMetaWebhook } from '../providers/meta-webhook.js';
 import { verifyMetaSignature } from '../providers/meta-signature.js';
 import { PLATFORM_SECRETS } from '../tienda-secrets.js';
@@ -41,7 +42,8 @@ export function registerMetaRoutes(router: Router, deps: IngressDeps): void {
       log.warn('meta webhook refused: bad or missing X-Hub-Signature-256');
       throw new HttpError(401, 'invalid signature', 'invalid_signature');
     }
-    const parsed = parseMetaWebhook(parseJson(raw));
+    const body = parseJson(raw);
+    const parsed = parseMetaWebhook(body);
     const events: OutgoingEvent[] = parsed.comments.map((c) => ({
       topic: TOPIC_NAMES.incomingComments,
       key: idempotencyKeys.comment(c.comment_id),
@@ -50,6 +52,8 @@ export function registerMetaRoutes(router: Router, deps: IngressDeps): void {
       // parseMetaWebhook already validated each comment against feedCommentDataSchema.
       payload: { event: 'feed_comment', timestamp: c.created_time, data: c },
     }));
+    // Buyers' messages and postbacks (`messaging[]`): they open the 24 h window the notifier sends in.
+    events.push(...buyerMessageEvents(body));
     const summary = await acceptEvents(events, deps);
     if (parsed.skipped.length > 0) log.info('meta changes skipped', { skipped: parsed.skipped });
     ctx.body = { status: 'ok', ...summary, skipped: parsed.skipped.length };
