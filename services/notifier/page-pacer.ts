@@ -36,6 +36,7 @@ export class PagePacer {
   private readonly limiters = new Map<string, Bottleneck>();
   private readonly businessUsage = new Map<string, number>();
   private readonly pausedUntil = new Map<string, number>();
+  private readonly held = new Map<string, number>();
   private appUsage = 0;
   private appPausedUntil = 0;
   private readonly baseMinTime: number;
@@ -62,7 +63,18 @@ export class PagePacer {
     if (expectedWait > this.options.maxQueueWaitMs) {
       throw new TransientError(`${ahead} sends already queued for ${accountId} (~${expectedWait} ms): retry later`, 'send_queue_full');
     }
-    return limiter.schedule(send);
+    const queuedAt = this.now();
+    const spacing = this.minTimeFor(accountId);
+    return limiter.schedule(() => {
+      // Held back for at least half a spacing: the pacing, not the caller, decided when this send started.
+      if (this.now() - queuedAt >= spacing / 2) this.held.set(accountId, (this.held.get(accountId) ?? 0) + 1);
+      return send();
+    });
+  }
+
+  /** How many sends to this account the pacing held back (metrics, tests). */
+  heldBack(accountId: string): number {
+    return this.held.get(accountId) ?? 0;
   }
 
   /** Meta's usage headers of an answer for `accountId`. */
