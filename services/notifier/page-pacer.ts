@@ -6,9 +6,11 @@ import type { MetaUsage } from './meta-usage.js';
 /**
  * Per-Page (per Instagram account) send pacing, so a burst stays inside Meta's limits instead of discovering them.
  *
- * - One bottleneck limiter per account with `minTime = 1000 / rate`: consecutive sends to one account start at
- *   least that far apart, so any one-second window holds at most `rate` of them (per instance; Cloud Run's
- *   max instances multiply it — size NOTIFIER_SEND_RATE_PER_PAGE for that).
+ * - One bottleneck limiter per account with `minTime = 1050 / rate`: consecutive sends to one account start at
+ *   least that far apart, so any one-second window at Meta's end holds at most `rate` of them even when the
+ *   network delays one request by up to 50 ms more than the next (exact 1000 / rate spacing would let such jitter
+ *   put `rate + 1` into a second). Per instance: Cloud Run's max instances multiply it — size
+ *   NOTIFIER_SEND_RATE_PER_PAGE for that.
  * - Meta's usage headers slow it down before 100 %: from `slowdownAtPercent` the spacing grows up to 10× at 95 %;
  *   at 95 % and above (or when Meta announces `estimated_time_to_regain_access`) the account is paused and a
  *   send is a TransientError — the message goes through the retry schedule instead of hitting a throttle.
@@ -31,6 +33,8 @@ export interface PagePacerOptions {
 const PAUSE_AT_PERCENT = 95;
 /** When Meta says 95 % + without an estimate: wait a minute before trying that account again. */
 const DEFAULT_PAUSE_MS = 60_000;
+/** One second plus the arrival jitter the spacing absorbs. */
+const SECOND_WITH_JITTER_MS = 1050;
 
 export class PagePacer {
   private readonly limiters = new Map<string, Bottleneck>();
@@ -45,7 +49,7 @@ export class PagePacer {
 
   constructor(private readonly options: PagePacerOptions) {
     if (!(options.ratePerPage > 0)) throw new Error('ratePerPage must be positive');
-    this.baseMinTime = Math.ceil(1000 / options.ratePerPage);
+    this.baseMinTime = Math.ceil(SECOND_WITH_JITTER_MS / options.ratePerPage);
     this.slowdownAt = options.slowdownAtPercent ?? 75;
     this.now = options.now ?? Date.now;
   }

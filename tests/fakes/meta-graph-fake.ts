@@ -314,6 +314,7 @@ export async function startMetaGraphFake(options: MetaGraphFakeOptions = {}): Pr
   let seq = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const receivedAt = Date.now();
     const target = new URL(req.url ?? '/', 'http://fake');
     const raw = await readBody(req);
     // An empty body is an empty object (a token-only query); a body that is not JSON is undefined.
@@ -333,7 +334,7 @@ export async function startMetaGraphFake(options: MetaGraphFakeOptions = {}): Pr
       body,
       status: null,
       errorCode: null,
-      receivedAt: Date.now(),
+      receivedAt,
     };
     requests.push(record);
     const usageHeaders: Record<string, string> = {};

@@ -99,13 +99,13 @@ describe('notifier: per-Page send pacing', () => {
   });
 
   it('Meta’s usage headers near the limit slow one Page down, then pause it; the paused message retries through the schedule', async () => {
-    expect(pacer.minTimeFor(OTHER_PAGE)).toBe(Math.ceil(1000 / RATE));
+    expect(pacer.minTimeFor(OTHER_PAGE)).toBe(Math.ceil(1050 / RATE));
     meta.setUsage({ business: { '1234567890': [{ type: 'messenger', call_count: 85, total_cputime: 10, total_time: 10, estimated_time_to_regain_access: 0 }] } });
     const first = n(1000, OTHER_PAGE);
     await publisher.publishJson(TOPIC_NAMES.notificationDelivery, first, { event: 'notification_delivery', idempotencyKey: `notification:${first.notification_id}`, schemaVersion: '1.0', tiendaId: TIENDA });
     await waitUntil(() => delivered.some((d) => d.id === first.notification_id), 20_000, 'the first send');
-    expect(pacer.minTimeFor(OTHER_PAGE)).toBeGreaterThan(Math.ceil(1000 / RATE));
-    expect(pacer.minTimeFor(PAGE)).toBe(Math.ceil(1000 / RATE)); // Business Use Case usage is per Page
+    expect(pacer.minTimeFor(OTHER_PAGE)).toBeGreaterThan(Math.ceil(1050 / RATE));
+    expect(pacer.minTimeFor(PAGE)).toBe(Math.ceil(1050 / RATE)); // Business Use Case usage is per Page
 
     // Meta says 97 % and 1 minute to regain access: the Page is paused, the next message is not sent but scheduled.
     meta.setUsage({ business: { '1234567890': [{ type: 'messenger', call_count: 97, total_cputime: 10, total_time: 10, estimated_time_to_regain_access: 1 }] } });

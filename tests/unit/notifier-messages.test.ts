@@ -128,14 +128,14 @@ describe("Meta's usage headers", () => {
 });
 
 describe('PagePacer', () => {
-  it('spaces sends 1000/rate ms apart and slows down from 75 % usage, up to 10× at 95 %', () => {
+  it('spaces sends 1050/rate ms apart (50 ms of jitter headroom per second) and slows down from 75 % usage, up to 10× at 95 %', () => {
     const p = new PagePacer({ ratePerPage: 100, maxQueueWaitMs: 5000 });
-    expect(p.minTimeFor('a')).toBe(10);
+    expect(p.minTimeFor('a')).toBe(11);
     p.noteUsage('a', { appPercent: null, businessPercent: 70, regainAccessMinutes: 0 });
-    expect(p.minTimeFor('a')).toBe(10);
+    expect(p.minTimeFor('a')).toBe(11);
     p.noteUsage('a', { appPercent: null, businessPercent: 85, regainAccessMinutes: 0 });
-    expect(p.minTimeFor('a')).toBe(55);
-    expect(p.minTimeFor('b')).toBe(10);
+    expect(p.minTimeFor('a')).toBe(61);
+    expect(p.minTimeFor('b')).toBe(11);
     p.noteUsage('b', { appPercent: 94, businessPercent: null, regainAccessMinutes: 0 });
     expect(p.minTimeFor('a')).toBeGreaterThan(90); // app usage applies to every Page
   });
@@ -153,7 +153,7 @@ describe('PagePacer', () => {
   });
 
   it('refuses (retry later) a send that would wait longer than the queue limit', async () => {
-    const p = new PagePacer({ ratePerPage: 10, maxQueueWaitMs: 250 });
+    const p = new PagePacer({ ratePerPage: 10, maxQueueWaitMs: 250 }); // 105 ms apart
     const sends = Array.from({ length: 6 }, () => p.schedule('a', async () => 'ok').catch((e: { reason?: string }) => e.reason));
     expect(await Promise.all(sends)).toEqual(['ok', 'ok', 'ok', 'send_queue_full', 'send_queue_full', 'send_queue_full']);
     await p.stop();
