@@ -291,6 +291,24 @@ describe('notifier: one private reply per comment, then the buyer’s thread', (
     expect(String((await finalRow(other.notification_id)).reason)).toMatch(/^private_reply_used_elsewhere; buyer_thread_unknown$/);
   });
 
+  it('Meta refuses a comment’s private reply for good (10903): the comment is closed and the thread tried, not dead-lettered', async () => {
+    const igsid = 'igsid-writer-12';
+    await buyerAnswers({ accountId: IG, buyerId: igsid, text: 'hola' });
+    const n = notification({ notification_id: 'order-12:payment_link', comment_id: '17900000000001201', platform: 'instagram', account_id: IG, author_id: igsid, order_id: 'order-12', payment_url: null, text: 'Tu pedido está listo.' });
+    meta.failNext(10903);
+    await publish(n);
+    await handled(n.notification_id);
+    expect(dispositionOf(n.notification_id)).toEqual(['sent']);
+    expect(commentCalls(n.comment_id).map((r) => r.errorCode)).toEqual([10903]);
+    expect(meta.threadMessages.filter((m) => m.buyerId === igsid)).toEqual([expect.objectContaining({ text: 'Tu pedido está listo.' })]);
+    expect(await finalRow(n.notification_id)).toMatchObject({ status: 'sent', channel: 'thread' });
+    const again = notification({ notification_id: 'order-12:payment_confirmed', comment_id: n.comment_id, platform: 'instagram', account_id: IG, author_id: igsid, kind: 'payment_confirmed', order_id: 'order-12', payment_url: null, text: 'Pago recibido.' });
+    await publish(again);
+    await handled(again.notification_id);
+    expect(commentCalls(n.comment_id)).toHaveLength(1); // closed: not tried again
+    expect(meta.threadMessages.filter((m) => m.buyerId === igsid)).toHaveLength(2);
+  });
+
   it('Instagram: a private reply with a short question; the buyer’s text answer opens the window; then the thread', async () => {
     const comment = '17900000000000901';
     const igsid = 'igsid-buyer-901';

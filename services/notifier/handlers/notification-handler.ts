@@ -191,14 +191,24 @@ async function deliver(msg: NotificationDeliveryV1, deps: NotificationDeps, now:
       notes.push('instagram_live_ended');
     } else {
       const built = buildPrivateReply(msg);
-      let outcome: SendOutcome;
+      let outcome: SendOutcome | null;
       try {
         outcome = await send('private_reply', built, { platform: msg.platform, accountId: msg.account_id, recipient: { comment_id: msg.comment_id } });
       } catch (e) {
-        await deps.conversations.releasePrivateReply(reply.claim, mayHaveBeenSent(e instanceof ChannelFailure ? e.error : e));
-        throw e;
+        const err = e instanceof ChannelFailure ? e.error : e;
+        const impossible = privateReplyImpossible(err);
+        if (!impossible) {
+          await deps.conversations.releasePrivateReply(reply.claim, mayHaveBeenSent(err));
+          throw e;
+        }
+        // Meta will never take a private reply for this comment (too old, deleted, not eligible): the thread may still work.
+        await deps.conversations.closePrivateReply(reply.claim, impossible);
+        notes.push(impossible);
+        outcome = null;
       }
-      if (outcome.status === 'sent' || reply.resumed) {
+      if (outcome === null) {
+        // fall through to the thread
+      } else if (outcome.status === 'sent' || reply.resumed) {
         // Sent now, or 10900 to our own earlier attempt whose answer was lost: either way this comment's reply is ours.
         const recipientId = outcome.status === 'sent' ? outcome.recipientId : null;
         await deps.conversations.completePrivateReply(reply.claim, { recipientId, messageId: outcome.status === 'sent' ? outcome.messageId : null, tiendaId: msg.tienda_id, authorId: msg.author_id });
@@ -212,12 +222,13 @@ async function deliver(msg: NotificationDeliveryV1, deps: NotificationDeps, now:
           reason: null,
           messageId: outcome.status === 'sent' ? outcome.messageId : null,
         };
+      } else {
+        // 10900 and no earlier attempt of ours: someone else (a person in the Page inbox, another app) replied.
+        // Not our success — this message still has to reach the buyer, through the thread.
+        log.notice('comment already had a private reply that is not ours (Meta 10900); trying the thread', { fbtraceId: outcome.meta.fbtraceId });
+        await deps.conversations.closePrivateReply(reply.claim, 'replied_outside_notifier');
+        notes.push('private_reply_used_elsewhere');
       }
-      // 10900 and no earlier attempt of ours: someone else (a person in the Page inbox, another app) replied.
-      // Not our success — this message still has to reach the buyer, through the thread.
-      log.notice('comment already had a private reply that is not ours (Meta 10900); trying the thread', { fbtraceId: outcome.meta.fbtraceId });
-      await deps.conversations.closePrivateReply(reply.claim, 'replied_outside_notifier');
-      notes.push('private_reply_used_elsewhere');
     }
   } else {
     buyerId = reply.recipientId;
@@ -257,6 +268,19 @@ async function deliver(msg: NotificationDeliveryV1, deps: NotificationDeps, now:
   }
   notes.push(msg.platform === 'instagram' ? 'instagram_has_no_send_outside_window' : 'no_utility_template');
   return undeliverable(notes);
+}
+
+/**
+ * Meta errors that mean this comment can never get a private reply: 10903 "This user cant reply to this activity"
+ * (also seen for comments older than 7 days), 100/2534025 "The comment is invalid for a private reply" (IG),
+ * 100/33 (the comment was deleted). The reason, or null for any other error.
+ */
+function privateReplyImpossible(e: unknown): string | null {
+  if (!(e instanceof MetaPermanentError)) return null;
+  const { code, subcode } = e.meta;
+  if (code === 10903) return 'private_reply_refused_10903';
+  if (code === 100 && (subcode === 2534025 || subcode === 33)) return `private_reply_refused_100/${subcode}`;
+  return null;
 }
 
 function undeliverable(notes: string[]): Delivered {
