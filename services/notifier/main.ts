@@ -7,7 +7,9 @@ import { AnalyticsOutbox } from '../../shared/analytics/analytics-outbox.js';
 import { pushAuthFromConfig } from '../../shared/pubsub/push-auth.js';
 import { createApp } from './app.js';
 import { notifierConfig } from './config.js';
+import { ConversationStore } from './conversation-store.js';
 import { createGraphClient } from './graph-client.js';
+import { PagePacer } from './page-pacer.js';
 
 /** Order: config → logger → clients → server. */
 export async function startNotifier(env: Record<string, string | undefined> = process.env, options: { handleSignals?: boolean } = {}) {
@@ -15,12 +17,15 @@ export async function startNotifier(env: Record<string, string | undefined> = pr
   setLogger(createLogger({ level: config.logLevel, projectId: config.projectId, base: { service: 'notifier' } }));
   const clients = createServiceClients(config, env);
   const { firestore, secrets, publisher } = clients;
+  const pacer = new PagePacer({ ratePerPage: config.sendRatePerPage, maxQueueWaitMs: config.sendQueueMaxWait });
   const app = createApp({
     // The default 60 s lease outlasts two Send API calls (META_TIMEOUT each): a live claim is never taken over
     // while its holder may still be talking to Meta.
     idempotency: new IdempotencyStore(firestore),
     secrets,
-    graph: createGraphClient({ baseUrl: config.metaGraphUrl, timeoutMs: config.metaTimeout }),
+    graph: createGraphClient({ baseUrl: config.metaGraphUrl, timeoutMs: config.metaTimeout, onUsage: (account, usage) => pacer.noteUsage(account, usage) }),
+    conversations: new ConversationStore(firestore),
+    pacer,
     publisher,
     analytics: analyticsFromConfig(config, { outbox: new AnalyticsOutbox(firestore) }),
     retrySchedule: config.retrySchedule,
@@ -30,7 +35,10 @@ export async function startNotifier(env: Record<string, string | undefined> = pr
     port: config.port,
     name: 'notifier',
     ...(options.handleSignals !== undefined ? { handleSignals: options.handleSignals } : {}),
-    onClose: () => clients.close(),
+    onClose: async () => {
+      await pacer.stop();
+      await clients.close();
+    },
   });
 }
 

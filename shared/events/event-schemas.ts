@@ -140,6 +140,33 @@ export const notificationDeliveryV1Schema = z.strictObject({
 });
 export type NotificationDeliveryV1 = z.infer<typeof notificationDeliveryV1Schema>;
 
+/**
+ * `buyer_message`: a buyer wrote to a Page or Instagram account (Meta `messages` / `messaging_postbacks` webhook,
+ * published by the ingress on `buyer_messages`, idempotency key `meta_message:<mid>`). It opens the buyer's 24 h
+ * messaging window; a quick-reply or postback `payload` of ours links their thread to a comment / order.
+ */
+export const buyerMessageDataSchema = z.object({
+  platform: z.enum(['facebook', 'instagram']),
+  /** Page id or Instagram professional account id the buyer wrote to. */
+  account_id: nonEmpty,
+  /** Page-scoped id (PSID) or Instagram-scoped id (IGSID) of the buyer: `recipient.id` of the Send API. */
+  buyer_id: nonEmpty,
+  /** Meta's message id (`message.mid` / `postback.mid`). */
+  mid: nonEmpty,
+  type: z.enum(['text', 'quick_reply', 'postback', 'attachment']),
+  text: z.string().nullable(),
+  /** Quick-reply or postback payload. */
+  payload: z.string().nullable(),
+  /** When the buyer sent it (Meta's `timestamp`): the window runs from here. */
+  sent_at: isoTimestamp,
+});
+export type BuyerMessageData = z.infer<typeof buyerMessageDataSchema>;
+export const buyerMessageEventSchema = basePayloadSchema.extend({
+  event: z.literal('buyer_message'),
+  data: buyerMessageDataSchema,
+});
+export type BuyerMessageEvent = z.infer<typeof buyerMessageEventSchema>;
+
 /** Schemas exported as JSON Schema files (name → schema). */
 export const EXPORTED_SCHEMAS = {
   'base-payload': basePayloadSchema,
@@ -148,4 +175,5 @@ export const EXPORTED_SCHEMAS = {
   payment_failure: paymentFailureEventSchema,
   'ai_processing.v1.0': aiProcessingV1Schema,
   'notification_delivery.v1.0': notificationDeliveryV1Schema,
+  buyer_message: buyerMessageEventSchema,
 } as const;

@@ -8,4 +8,6 @@
 export const idempotencyKeys = {
   comment: (commentId: string) => `comment:${commentId}`,
   internal: (key: string) => `events:${key}`,
+  /** A buyer's Messenger / Instagram message or postback: Meta's message id (`mid`). */
+  metaMessage: (mid: string) => `meta_message:${mid}`,
 } as const;

@@ -14,6 +14,8 @@ export const TOPIC_NAMES = {
   aiProcessing: 'ai_processing',
   notificationDelivery: 'notification_delivery',
   paymentEvents: 'payment_events',
+  /** Buyers' Messenger / Instagram messages (ingress → notifier): they open the 24 h window. */
+  buyerMessages: 'buyer_messages',
 } as const;
 export type TopicName = (typeof TOPIC_NAMES)[keyof typeof TOPIC_NAMES];
 
@@ -65,6 +67,7 @@ export const CONSUMERS: readonly ConsumerDefinition[] = [
   consumer(TOPIC_NAMES.aiProcessing, 'worker', '/pubsub/ai-processing', 'normal', 60),
   consumer(TOPIC_NAMES.paymentEvents, 'worker', '/pubsub/payment-events', 'normal', 30),
   consumer(TOPIC_NAMES.notificationDelivery, 'notifier', '/pubsub/notification-delivery', 'normal', 30),
+  consumer(TOPIC_NAMES.buyerMessages, 'notifier', '/pubsub/buyer-messages', 'normal', 30),
 ];
 
 /**

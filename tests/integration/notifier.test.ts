@@ -8,7 +8,9 @@ import { secretIdToEnvName } from '../../shared/secrets/env-secret-source.js';
 import { provisionTopology } from '../../shared/topology/provision-topology.js';
 import { ATTR, consumerFor, TOPIC_NAMES } from '../../shared/topology/topology.js';
 import { createApp } from '../../services/notifier/app.js';
+import { ConversationStore } from '../../services/notifier/conversation-store.js';
 import { createGraphClient } from '../../services/notifier/graph-client.js';
+import { INVITATION } from '../../services/notifier/message-builder.js';
 import { pageTokenSecretId, type NotificationDisposition } from '../../services/notifier/handlers/notification-handler.js';
 import { analyticsFromBigQuery } from '../../shared/analytics/analytics-recorder.js';
 import { startBigQueryFake, type BigQueryFake } from '../fakes/bigquery-fake.js';
@@ -58,6 +60,7 @@ describe('notifier: notification_delivery → Meta private reply, on the emulato
       // The env path of the real secret source: `tienda-<id>-meta-page-token` → TIENDA_<ID>_META_PAGE_TOKEN.
       secrets: createSecretSource({ source: 'env', projectId, env: { [secretIdToEnvName(pageTokenSecretId(TIENDA))]: TOKEN } }),
       graph: createGraphClient({ baseUrl: meta.url, timeoutMs: 2000 }),
+      conversations: new ConversationStore(firestore),
       publisher,
       analytics: analyticsFromBigQuery(new BigQueryAnalyticsSink({ projectId, dataset: 'livestreamsell', apiEndpoint: bq.url, maxAttempts: 2, retryDelayMs: 10 })),
       retrySchedule: [200, 400, 600, 800, 1000],
@@ -65,6 +68,8 @@ describe('notifier: notification_delivery → Meta private reply, on the emulato
       onDelivered: (disposition, id) => delivered.push({ id, disposition }),
     });
     server = await listen(app);
+    // Instagram private replies need the live on air.
+    await firestore.collection('tiendas').doc(TIENDA).collection('lives').doc('live-2026-11-29').set({ status: 'live' });
     await provisionTopology(pubsub, { endpoints: { notifier: server.url }, consumers: [consumer], nativeRetry: { minimumBackoffSeconds: 1, maximumBackoffSeconds: 2 } });
     dlq = collect(pubsub, consumer.deadLetterSubscription);
   });
@@ -91,11 +96,15 @@ describe('notifier: notification_delivery → Meta private reply, on the emulato
     await waitUntil(() => rowsOf('n-one').length > 0, 15_000, 'the notifications row');
     await sleep(1500);
     expect(repliesTo(n.comment_id)).toHaveLength(1);
-    expect(repliesTo(n.comment_id)[0]).toMatchObject({ accountId: PAGE, text: n.text, token: TOKEN, version: 'v21.0' });
+    expect(repliesTo(n.comment_id)[0]).toMatchObject({ accountId: PAGE, text: `${n.text}\n\n${INVITATION.facebook}`, token: TOKEN, version: 'v21.0' });
+    // The payment link as a button, and a postback that invites the answer opening the 24 h window.
+    expect(repliesTo(n.comment_id)[0]!.message).toMatchObject({
+      attachment: { type: 'template', payload: { template_type: 'button', buttons: [{ type: 'web_url', url: n.payment_url }, { type: 'postback' }] } },
+    });
     expect(callsFor(n.comment_id).map((r) => [r.path, r.tokenVia, r.status])).toEqual([[`/v21.0/${PAGE}/messages`, 'header', 200]]);
     expect(delivered.filter((d) => d.id === 'n-one')).toEqual([{ id: 'n-one', disposition: 'sent' }]);
     expect(rowsOf('n-one')).toEqual([
-      expect.objectContaining({ tienda_id: TIENDA, live_id: n.live_id, platform: 'facebook', comment_id: n.comment_id, order_id: n.order_id, kind: 'payment_link', status: 'sent', attempt: 1, http_status: 200, error_code: null }),
+      expect.objectContaining({ tienda_id: TIENDA, live_id: n.live_id, platform: 'facebook', comment_id: n.comment_id, order_id: n.order_id, kind: 'payment_link', status: 'sent', channel: 'private_reply', format: 'button_template', attempt: 1, http_status: 200, error_code: null }),
     ]);
     expect(bq.insertIds('notifications')).toContain('notification:n-one');
   });

@@ -3,6 +3,8 @@ import { PermanentError, TransientError } from '../../shared/pubsub/handler-erro
 import {
   classifyMetaError,
   createGraphClient,
+  mayHaveBeenSent,
+  MetaOutsideWindowError,
   MetaPermanentError,
   MetaTransientError,
   type GraphClient,
@@ -10,6 +12,7 @@ import {
   type PrivateReplyRequest,
 } from '../../services/notifier/graph-client.js';
 import { startMetaGraphFake, type MetaGraphFake } from '../fakes/meta-graph-fake.js';
+import type { MetaUsage } from '../../services/notifier/meta-usage.js';
 
 const PAGE = '2222222222';
 const IG = '17841400000000002';
@@ -181,8 +184,91 @@ describe('Graph client: private replies against the Meta Graph fake', () => {
   });
 });
 
+describe('Graph client: the buyer’s thread (recipient.id) against the Meta Graph fake', () => {
+  let meta: MetaGraphFake;
+  let client: GraphClient;
+  const usage: Array<[string, MetaUsage]> = [];
+  beforeAll(async () => {
+    meta = await startMetaGraphFake({ pageTokens: { [PAGE]: 'page-token-1', [IG]: 'ig-page-token' }, instagramAccounts: [IG], utilityTemplates: { [PAGE]: ['order_update'] } });
+    client = createGraphClient({ baseUrl: meta.url, timeoutMs: 2000, onUsage: (a, u) => usage.push([a, u]) });
+  });
+  afterAll(() => meta.close());
+  beforeEach(() => {
+    meta.reset();
+    usage.length = 0;
+  });
+  const thread = (recipient: string, message: Record<string, unknown>, messagingType: 'UPDATE' | 'UTILITY' = 'UPDATE') =>
+    client.send({ platform: 'facebook', accountId: PAGE, recipient: { id: recipient }, messagingType, message }, tokens('page-token-1').provider);
+
+  it('a private reply answers {recipient_id, message_id}; the recipient is a known buyer but the window is still closed (10/2018278)', async () => {
+    const out = await client.sendPrivateReply(reply(), tokens('page-token-1').provider);
+    const buyer = out.status === 'sent' ? out.recipientId! : '';
+    expect(buyer).toMatch(/^\d+$/);
+    const e = await rejection(thread(buyer, { text: 'hola' }));
+    expect(e).toBeInstanceOf(MetaOutsideWindowError);
+    expect(e).toBeInstanceOf(PermanentError);
+    expect(e).toMatchObject({ reason: 'meta_outside_window', meta: { code: 10, subcode: 2018278 } });
+    expect(meta.threadMessages).toHaveLength(0);
+  });
+
+  it('after the buyer writes, a thread message goes out with messaging_type UPDATE', async () => {
+    meta.buyerWrites({ accountId: PAGE, buyerId: 'psid-1', text: 'hola' });
+    await expect(thread('psid-1', { text: 'Tu pago está confirmado' })).resolves.toMatchObject({ status: 'sent', recipientId: 'psid-1' });
+    expect(meta.requests[0]!.body).toEqual({ recipient: { id: 'psid-1' }, messaging_type: 'UPDATE', message: { text: 'Tu pago está confirmado' } });
+  });
+
+  it('an unknown recipient is (#100) No matching user found: permanent', async () => {
+    await expect(thread('psid-nobody', { text: 'hola' })).rejects.toMatchObject({ name: 'MetaPermanentError', meta: { code: 100, subcode: 2018001 } });
+  });
+
+  it('message tags are refused with error 100 (removed by Meta) — the client never sends one', async () => {
+    meta.buyerWrites({ accountId: PAGE, buyerId: 'psid-2', text: 'hola' });
+    const res = await fetch(`${meta.url}/${PAGE}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer page-token-1' },
+      body: JSON.stringify({ recipient: { id: 'psid-2' }, messaging_type: 'MESSAGE_TAG', tag: 'POST_PURCHASE_UPDATE', message: { text: 'x' } }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: 100 } });
+  });
+
+  it('a utility template goes out without the window, only with an approved template', async () => {
+    await client.sendPrivateReply(reply({ commentId: `${PAGE}_utility_1` }), tokens('page-token-1').provider);
+    const buyer = meta.replies[0]!.recipientId;
+    await expect(thread(buyer, { template: { name: 'order_update', language: { code: 'es' } } }, 'UTILITY')).resolves.toMatchObject({ status: 'sent' });
+    await expect(thread(buyer, { template: { name: 'promo', language: { code: 'es' } } }, 'UTILITY')).rejects.toMatchObject({ meta: { code: 100 } });
+  });
+
+  it("Meta's limits: a button title over 20 characters or Instagram text over 1000 bytes is (#100)", async () => {
+    meta.buyerWrites({ accountId: PAGE, buyerId: 'psid-3', text: 'hola' });
+    const e = await rejection(thread('psid-3', { attachment: { type: 'template', payload: { template_type: 'button', text: 'x', buttons: [{ type: 'web_url', url: 'https://a.example', title: 'un título demasiado largo' }] } } }));
+    expect(e).toMatchObject({ name: 'MetaPermanentError', meta: { code: 100 } });
+    const ig = await rejection(client.send({ platform: 'instagram', accountId: IG, recipient: { comment_id: '1790001' }, message: { text: 'ñ'.repeat(501) } }, tokens('ig-page-token').provider));
+    expect(ig).toMatchObject({ meta: { code: 100 } });
+    await expect(client.send({ platform: 'instagram', accountId: IG, recipient: { comment_id: '1790001' }, message: { text: 'ñ'.repeat(500) } }, tokens('ig-page-token').provider)).resolves.toMatchObject({ status: 'sent' });
+  });
+
+  it('reports the usage headers of every answer, errors included', async () => {
+    meta.setUsage({ app: { call_count: 12, total_time: 3, total_cputime: 4 }, business: { '99': [{ type: 'messenger', call_count: 81, total_time: 2, total_cputime: 2, estimated_time_to_regain_access: 0 }] } });
+    meta.failNext(80006);
+    await rejection(client.sendPrivateReply(reply(), tokens('page-token-1').provider));
+    await client.sendPrivateReply(reply(), tokens('page-token-1').provider);
+    expect(usage).toEqual([
+      [PAGE, { appPercent: 12, businessPercent: 81, regainAccessMinutes: 0 }],
+      [PAGE, { appPercent: 12, businessPercent: 81, regainAccessMinutes: 0 }],
+    ]);
+  });
+
+  it('only a lost answer (timeout, dropped connection) may have been sent', async () => {
+    meta.failNext('reset');
+    expect(mayHaveBeenSent(await rejection(client.sendPrivateReply(reply(), tokens('page-token-1').provider)))).toBe(true);
+    meta.failNext(613);
+    expect(mayHaveBeenSent(await rejection(client.sendPrivateReply(reply(), tokens('page-token-1').provider)))).toBe(false);
+  });
+});
+
 describe('classifyMetaError: the Send API error table', () => {
-  it.each([1, 2, 4, 17, 32, 341, 613, 80001])('code %i → transient', (code) => {
+  it.each([1, 2, 4, 17, 32, 341, 613, 80001, 80002, 80006])('code %i → transient', (code) => {
     expect(classifyMetaError({ code, httpStatus: 400 }).kind).toBe('transient');
   });
   it.each([10, 100, 200, 230, 250, 299, 368, 551, 2022, 10903, 10904])('code %i → permanent', (code) => {
@@ -192,6 +278,11 @@ describe('classifyMetaError: the Send API error table', () => {
     expect(classifyMetaError({ code: 190 }).kind).toBe('auth');
     expect(classifyMetaError({ code: 102 }).kind).toBe('auth');
     expect(classifyMetaError({ code: 10900, httpStatus: 400 }).kind).toBe('already_replied');
+  });
+  it('10/2018278 and 10/2534022 → outside the 24 h window; 10 without them stays a permission error', () => {
+    expect(classifyMetaError({ code: 10, subcode: 2018278 }).kind).toBe('outside_window');
+    expect(classifyMetaError({ code: 10, subcode: 2534022 }).kind).toBe('outside_window');
+    expect(classifyMetaError({ code: 10 })).toEqual({ kind: 'permanent', reason: 'meta_permission_denied' });
   });
   it('without a code: 5xx and 429 transient; an unknown code stays retryable (house rule)', () => {
     expect(classifyMetaError({ httpStatus: 504 })).toEqual({ kind: 'transient', reason: 'meta_unavailable' });

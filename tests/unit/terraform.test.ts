@@ -559,7 +559,7 @@ describe('terraform', () => {
       pubsub = await moduleScope(await appScope('staging'), 'pubsub');
     });
 
-    it('declares the four main topics with their exact names', async () => {
+    it('declares the main topics with their exact names', async () => {
       expect(await evalValue(localValue('main_topics', pubsub), pubsub)).toEqual(Object.values(TOPIC_NAMES));
     });
 

@@ -6,6 +6,7 @@ import { getLogger } from '../../../shared/logging/logger.js';
 import { TOPIC_NAMES } from '../../../shared/topology/topology.js';
 import { acceptEvents, type OutgoingEvent } from '../accept-events.js';
 import type { IngressDeps } from '../ingress-deps.js';
+import { buyerMessageEvents } from '../providers/meta-messages.js';
 import { parseMetaWebhook } from '../providers/meta-webhook.js';
 import { verifyMetaSignature } from '../providers/meta-signature.js';
 import { PLATFORM_SECRETS } from '../tienda-secrets.js';
@@ -73,6 +74,8 @@ export function registerMetaRoutes(router: Router, deps: IngressDeps): void {
       // parseMetaWebhook already validated each comment against feedCommentDataSchema.
       payload: { event: 'feed_comment', timestamp: c.created_time, data: c },
     }));
+    // Buyers' messages and postbacks (`messaging[]`): they open the 24 h window the notifier sends in.
+    events.push(...buyerMessageEvents(body));
     const summary = await acceptEvents(events, deps);
     if (parsed.skipped.length > 0) log.info('meta changes skipped', { skipped: parsed.skipped });
     ctx.body = { status: 'ok', ...summary, skipped: parsed.skipped.length };

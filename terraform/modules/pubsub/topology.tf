@@ -5,7 +5,7 @@
 # code field by field, and compares the resources in main.tf with what `npm run provision` creates, so a change
 # on one side without the other fails CI. Keys are the main topic names: each topic has exactly one consumer.
 locals {
-  main_topics = ["incoming_comments", "ai_processing", "notification_delivery", "payment_events"]
+  main_topics = ["incoming_comments", "ai_processing", "notification_delivery", "payment_events", "buyer_messages"]
 
   consumers = {
     incoming_comments = {
@@ -52,6 +52,17 @@ locals {
       priority                 = "normal"
       ack_deadline_seconds     = 30
     }
+    buyer_messages = {
+      service                  = "notifier"
+      path                     = "/pubsub/buyer-messages"
+      subscription             = "buyer_messages-notifier"
+      retry_topic              = "buyer_messages-retry"
+      retry_subscription       = "buyer_messages-retry-notifier"
+      dead_letter_topic        = "buyer_messages-dlq"
+      dead_letter_subscription = "buyer_messages-dlq-hold"
+      priority                 = "normal"
+      ack_deadline_seconds     = 30
+    }
   }
 
   # The safety net for crashes (DESIGN §3): the 10 s / 1 min / 5 min / 15 min / 1 h schedule itself is run by the
@@ -74,11 +85,13 @@ locals {
 
   # Who publishes to the main topics. Consumers also publish to their own retry and dead-letter topics (iam.tf).
   # There is no code constant for this: it follows the flow in DESIGN §1 (ingress → incoming_comments and
-  # payment_events; worker → ai_processing and notification_delivery).
+  # payment_events; worker → ai_processing and notification_delivery); buyers' Messenger / Instagram messages:
+  # ingress → buyer_messages.
   producers = {
     incoming_comments     = ["ingress"]
     payment_events        = ["ingress"]
     ai_processing         = ["worker"]
     notification_delivery = ["worker"]
+    buyer_messages        = ["ingress"]
   }
 }
