@@ -7,17 +7,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { Firestore } from '@google-cloud/firestore';
-import { PubSub, type Message } from '@google-cloud/pubsub';
+import { PubSub } from '@google-cloud/pubsub';
 import { signMetaBody } from '../services/ingress/providers/meta-signature.js';
 import { startIngress } from '../services/ingress/main.js';
 import { startWorker } from '../services/worker/main.js';
 import { startNotifier } from '../services/notifier/main.js';
-import { createPublisher } from '../shared/pubsub/publisher.js';
-import { NOTIFICATION_DELIVERY_SCHEMA_VERSION, type NotificationDeliveryV1 } from '../shared/events/event-schemas.js';
+import type { Order } from '../services/worker/orders/order-model.js';
 import { LiveStore } from '../shared/tiendas/live-store.js';
 import { TiendaStore } from '../shared/tiendas/tienda-store.js';
 import { provisionTopology } from '../shared/topology/provision-topology.js';
-import { consumerFor, TOPIC_NAMES } from '../shared/topology/topology.js';
+import { CONSUMERS } from '../shared/topology/topology.js';
 import { startBigQueryFake } from '../tests/fakes/bigquery-fake.js';
 import { startFlowFake } from '../tests/fakes/flow-fake.js';
 import { startGeminiFake } from '../tests/fakes/gemini-fake.js';
@@ -101,7 +100,7 @@ async function main() {
   const paypal = await startPayPalFake({ clients: [{ clientId: DEMO.paypalClientId, clientSecret: DEMO.paypalSecret }] });
   const gemini = await startGeminiFake({ apiKey: DEMO.geminiKey });
   const bq = await startBigQueryFake({ dataset: 'livestreamsell', port: await freePort() });
-  const graph = await startMetaGraphFake({ pageTokens: { [DEMO.pageId]: DEMO.pageToken, [DEMO.igId]: DEMO.pageToken } });
+  const graph = await startMetaGraphFake({ pageTokens: { [DEMO.pageId]: DEMO.pageToken, [DEMO.igId]: DEMO.pageToken }, appSecret: DEMO.metaAppSecret });
   stops.push(() => mp.close(), () => flow.close(), () => paypal.close(), () => gemini.close(), () => bq.close(), () => graph.close());
 
   // 3. Services, configured only through their environment, as in production.
@@ -119,6 +118,9 @@ async function main() {
     META_GRAPH_URL: graph.url,
     BIGQUERY_API_URL: bq.url,
     PUSH_AUTH_ENABLED: 'false',
+    INGRESS_PUBLIC_URL: `http://127.0.0.1:${INGRESS_PORT}`,
+    PAYMENT_RETURN_URL: 'https://tienda-demo.example/gracias',
+    FLOW_PAYER_EMAIL: 'pagos@tienda-demo.example',
     RETRY_SCHEDULE: settings.retrySchedule,
     META_APP_SECRET: DEMO.metaAppSecret,
     META_VERIFY_TOKEN: DEMO.verifyToken,
@@ -144,23 +146,14 @@ async function main() {
   stops.push(() => pubsub.close(), () => firestore.terminate());
   await provisionTopology(pubsub, {
     endpoints: { worker: worker.url, notifier: notifier.url },
-    consumers: [consumerFor(TOPIC_NAMES.incomingComments), consumerFor(TOPIC_NAMES.aiProcessing), consumerFor(TOPIC_NAMES.notificationDelivery)],
+    consumers: CONSUMERS,
     nativeRetry: { minimumBackoffSeconds: 1, maximumBackoffSeconds: 10 },
   });
-  // The payment_events consumer arrives with the order slice; hold its messages meanwhile.
-  for (const topic of [TOPIC_NAMES.paymentEvents]) {
-    await pubsub.createTopic(topic).catch((e) => ((e as { code?: number }).code === 6 ? null : Promise.reject(e)));
-    await pubsub.topic(topic).createSubscription(`${topic}-demo-hold`).catch((e) => ((e as { code?: number }).code === 6 ? null : Promise.reject(e)));
-  }
   const catalog = JSON.parse(readFileSync('data/catalog-demo.json', 'utf8'));
   await new TiendaStore(firestore).upsert({ id: DEMO.tienda, name: 'Moda Valpo (demo)', country: 'CL', currency: 'CLP', payment_provider: 'mercadopago', meta_page_id: DEMO.pageId, instagram_account_id: DEMO.igId });
   const livePost = `${DEMO.pageId}_900000000000001`;
   await new LiveStore(firestore).upsert({ tienda_id: DEMO.tienda, live_id: catalog.live_id, platform: 'facebook', post_id: livePost, status: 'live', title: 'Live de poleras y más', currency: catalog.currency, featured_product: catalog.featured_product, products: catalog.products });
 
-  const payments: Message[] = [];
-  const paySub = pubsub.subscription(`${TOPIC_NAMES.paymentEvents}-demo-hold`);
-  paySub.on('message', (m: Message) => payments.push(m));
-  stops.push(() => paySub.close());
 
   // 5. Replay the demo live through the real Meta webhook, signed like Meta signs.
   say(`\nIngress  ${ingress.url}   Worker ${worker.url}   Notifier ${notifier.url}   (project ${PROJECT})`);
@@ -176,58 +169,64 @@ async function main() {
   const res = await fetch(`${ingress.url}/webhooks/meta`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signMetaBody(raw, DEMO.metaAppSecret) }, body: raw });
   say(`POST /webhooks/meta (${comments.length} comments) → ${res.status} ${await res.text()}`);
 
-  // A buyer pays with Mercado Pago; MP notifies the ingress.
-  const payment = mp.setPayment({ id: 20000, status: 'approved', external_reference: 'demo-order-1', transaction_amount: 9990, currency_id: 'CLP' });
   // Seeded for the README's curl examples: a second approved MP payment, a paid Flow order, a PayPal capture.
   mp.setPayment({ id: 20001, status: 'approved', external_reference: 'demo-order-2', transaction_amount: 24990, currency_id: 'CLP' });
   flow.addPayment({ apiKey: DEMO.flowApiKey, commerceOrder: 'demo-order-3', amount: 19990, status: 2, token: 'DEMO0FLOW0TOKEN0000000000000000000000001' });
   const capture = paypal.setCapture({ id: 'DEMOCAPTURE0001', status: 'COMPLETED', amount: { currency_code: 'USD', value: '12.34' }, custom_id: 'demo-order-4' });
   const ppSigned = paypal.signedWebhook(paypal.captureEvent(capture, 'PAYMENT.CAPTURE.COMPLETED'), { webhookId: 'WH-DEMO-0001' });
-  const note = mp.signedNotification({ paymentId: payment.id, secret: DEMO.mpWebhookSecret, path: `/webhooks/mercadopago/${DEMO.tienda}` });
-  const mpRes = await mp.deliverNotification(ingress.url, note);
-  say(`POST /webhooks/mercadopago/${DEMO.tienda} (payment ${payment.id} approved) → ${mpRes.status} ${mpRes.body}\n`);
 
-  // 6. Wait for the worker to classify everything, then show it.
+  // 6. Wait for the worker to classify everything and for every order to be decided and told, then show it.
   const deadline = Date.now() + 60_000;
   const ids = changes.map((c) => c.value.comment_id);
-  while (Date.now() < deadline && !ids.every((id) => bq.rows('intents').some((r) => r.comment_id === id))) await new Promise((r) => setTimeout(r, 250));
+  const ordersOf = async () => (await firestore.collection('orders').get()).docs.map((d) => d.data() as Order);
+  const settled = async () => {
+    if (!ids.every((id) => bq.rows('intents').some((r) => r.comment_id === id))) return false;
+    const orders = await ordersOf();
+    const purchases = bq.rows('intents').filter((r) => r.intent === 'purchase').length;
+    return orders.every((o) => !o.delivery_pending) && graph.replies.length >= Math.min(purchases, orders.length);
+  };
+  while (Date.now() < deadline && !(await settled())) await new Promise((r) => setTimeout(r, 250));
+  await new Promise((r) => setTimeout(r, 1000));
+  const orders = await ordersOf();
   say('What the pipeline made of the live:');
   for (const [i, c] of comments.entries()) {
     const row = bq.rows('intents').find((r) => r.comment_id === ids[i]);
     const items = ((row?.items as Array<Record<string, unknown>> | undefined) ?? []).map((it) => [it.product, it.color, it.size, it.quantity !== null ? `x${it.quantity}` : null].filter(Boolean).join(' ')).join(' + ');
-    say(`  ${c.text.padEnd(36)} → ${row ? `${String(row.intent).padEnd(8)} ${items.padEnd(22)} (${row.source}, ${Number(row.confidence).toFixed(2)})` : 'not classified yet'}`);
+    const order = orders.find((o) => o.comment_id === ids[i]);
+    const reply = graph.replies.find((r) => r.commentId === ids[i]);
+    const outcome = order ? `order ${order.status}` : reply ? 'answered' : '';
+    say(`  ${c.text.padEnd(36)} → ${row ? `${String(row.intent).padEnd(8)} ${items.padEnd(22)} (${row.source}, ${Number(row.confidence).toFixed(2)})` : 'not classified yet'}${outcome ? `  ${outcome}` : ''}`);
   }
-  // The order step (next slice) will turn a purchase into a payment link; until then, show the notifier
-  // delivering one private reply as that step will ask it to.
-  const firstPurchase = comments.findIndex((_, i) => bq.rows('intents').some((r) => r.comment_id === ids[i] && r.intent === 'purchase'));
-  if (firstPurchase >= 0) {
-    const publisher = createPublisher(pubsub);
-    const reply: NotificationDeliveryV1 = {
-      schema_version: NOTIFICATION_DELIVERY_SCHEMA_VERSION,
-      notification_id: `demo-reply-${ids[firstPurchase]}`,
-      tienda_id: DEMO.tienda,
-      live_id: catalog.live_id,
-      platform: 'facebook',
-      account_id: DEMO.pageId,
-      comment_id: ids[firstPurchase]!,
-      kind: 'info',
-      text: `¡Hola ${comments[firstPurchase]!.author.split(' ')[0]}! Recibimos tu pedido: "${comments[firstPurchase]!.text}". Pronto te enviamos el link de pago.`,
-      author_id: null,
-      author_name: comments[firstPurchase]!.author,
-      order_id: null,
-      payment_url: null,
-      event_at: new Date().toISOString(),
-    };
-    await publisher.publishJson(TOPIC_NAMES.notificationDelivery, reply, { event: 'notification_delivery', idempotencyKey: reply.notification_id, schemaVersion: reply.schema_version, tiendaId: DEMO.tienda });
-    await publisher.close();
-    const until = Date.now() + 15_000;
-    while (Date.now() < until && graph.replies.length === 0) await new Promise((r) => setTimeout(r, 100));
+
+  // 7. The first buyer with a link answers the private reply (which opens her Messenger thread), then pays.
+  const linked = orders.filter((o) => o.status === 'pending_payment' && o.payment).sort((a, b) => a.alloc_order.localeCompare(b.alloc_order))[0];
+  let paidLine = 'no reserved order to pay';
+  if (linked) {
+    const reply = graph.replies.find((r) => r.commentId === linked.comment_id);
+    say(`\nPrivate reply to ${linked.buyer.author_name}: "${reply?.text ?? '(none yet)'}"`);
+    const payload = JSON.stringify(reply?.message ?? {}).match(/lss1\?[^"\\]+/)?.[0];
+    if (reply && payload) {
+      const hook = graph.buyerWrites({ accountId: DEMO.pageId, buyerId: reply.recipientId, postback: { title: 'Avisarme por aquí', payload } });
+      const answered = await graph.deliverWebhook(`${ingress.url}/webhooks/meta`, hook);
+      say(`${linked.buyer.author_name} taps "Avisarme por aquí" → POST /webhooks/meta (messaging_postbacks) → ${answered.status}`);
+    }
+    const paid = mp.payPreference(linked.payment!.ref, 'approved');
+    const note = mp.signedNotification({ paymentId: paid.id, secret: DEMO.mpWebhookSecret, path: `/webhooks/mercadopago/${DEMO.tienda}` });
+    const mpRes = await mp.deliverNotification(ingress.url, note);
+    say(`${linked.buyer.author_name} pays at Mercado Pago → POST /webhooks/mercadopago/${DEMO.tienda} (payment ${paid.id} approved) → ${mpRes.status}`);
+    const until = Date.now() + 20_000;
+    const isPaid = async () => (await firestore.collection('orders').doc(linked.order_id).get()).get('status') === 'paid';
+    while (Date.now() < until && !((await isPaid()) && graph.threadMessages.length > 0)) await new Promise((r) => setTimeout(r, 200));
+    paidLine = `payment_success ${paid.id} → order ${linked.order_id} ${(await isPaid()) ? 'paid' : 'not paid yet'}`;
   }
-  await new Promise((r) => setTimeout(r, 500));
-  say(`\nprivate replies sent through the Meta Graph stand-in: ${graph.replies.length}${graph.replies[0] ? ` (to comment ${graph.replies[0].commentId}: "${graph.replies[0].text}")` : ''}`);
-  say(`payment_events: ${payments.map((m) => `${JSON.parse(m.data.toString()).event} ${JSON.parse(m.data.toString()).data.transaction_id}`).join(', ') || 'none yet'}`);
+  const final = await ordersOf();
+  const count = (s: Order['status']) => final.filter((o) => o.status === s).length;
+  say(`\nprivate replies sent through the Meta Graph stand-in: ${graph.replies.length}`);
+  say(`thread messages: ${graph.threadMessages.length}${graph.threadMessages[0] ? ` ("${graph.threadMessages[0].text}")` : ''}`);
+  say(`orders: ${final.length} (pending_payment ${count('pending_payment')}, waitlisted ${count('waitlisted')}, paid ${count('paid')}); payment links at the Mercado Pago stand-in: ${mp.preferences.size}`);
+  say(`payment_events: ${paidLine}`);
   say(`Gemini stand-in calls: ${gemini.requests.length} (only comments the local classifier was unsure of)`);
-  say(`BigQuery stand-in rows: comments ${bq.rows('comments').length}, intents ${bq.rows('intents').length}`);
+  say(`BigQuery stand-in rows: comments ${bq.rows('comments').length}, intents ${bq.rows('intents').length}, orders ${bq.rows('orders').length}`);
 
   say('\nReady-made PayPal request (signed with this run\'s stand-in key; the Flow token is fixed: see the README):');
   say(`  curl -s -X POST ${ingress.url}/webhooks/paypal/${DEMO.tienda} ${Object.entries(ppSigned.headers).map(([k, v]) => `-H '${k}: ${v}'`).join(' ')} --data-binary '${ppSigned.body.replace(/'/g, "'\\''")}'`);

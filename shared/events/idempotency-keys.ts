@@ -10,4 +10,9 @@ export const idempotencyKeys = {
   internal: (key: string) => `events:${key}`,
   /** A buyer's Messenger / Instagram message or postback: Meta's message id (`mid`). */
   metaMessage: (mid: string) => `meta_message:${mid}`,
+  /**
+   * Publishing one `notification_delivery` (the worker). Distinct from the notifier's own key for *sending* it
+   * (`notification:<id>`): the same key on both sides made the notifier take a published message for a sent one.
+   */
+  notificationPublish: (notificationId: string) => `notification_publish:${notificationId}`,
 } as const;

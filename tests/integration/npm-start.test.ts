@@ -15,11 +15,16 @@ describe('npm start (the README quick start)', () => {
       timeout: 120_000,
     });
     expect(stdout).toMatch(/POST \/webhooks\/meta \(14 comments\) → 200 .*"published":14/);
-    expect(stdout).toMatch(/quiero la roja talla M\s+→ purchase 101 roja M x1\s+\(local/);
-    expect(stdout).toMatch(/cuánto cuesta la polera\?\s+→ question/);
+    // comment → intent → reserved item → link in a private reply → the buyer answers → payment → confirmation
+    expect(stdout).toMatch(/quiero la roja talla M\s+→ purchase 101 roja M x1\s+\(local, [\d.]+\)\s+order pending_payment/);
+    expect(stdout).toMatch(/cuánto cuesta la polera\?\s+→ question\s.*answered/);
     expect(stdout).not.toContain('not classified yet');
-    expect(stdout).toMatch(/private replies sent through the Meta Graph stand-in: 1/);
-    expect(stdout).toMatch(/payment_events: payment_success 20000/);
+    expect(stdout).toMatch(/Private reply to Javiera Soto: "¡Hola Javiera! Te reservamos Polera básica de algodón \(roja, talla M\) por \$9\.990\. Paga aquí: http/);
+    expect(stdout).toMatch(/Javiera Soto taps "Avisarme por aquí" → POST \/webhooks\/meta \(messaging_postbacks\) → 200/);
+    expect(stdout).toMatch(/Javiera Soto pays at Mercado Pago → POST \/webhooks\/mercadopago\/tienda-demo \(payment \d+ approved\) → 200/);
+    expect(stdout).toMatch(/thread messages: 1 \("¡Pago recibido Javiera!/);
+    expect(stdout).toMatch(/orders: 6 \(pending_payment 5, waitlisted 0, paid 1\); payment links at the Mercado Pago stand-in: 6/);
+    expect(stdout).toMatch(/payment_events: payment_success \d+ → order o_[0-9a-f]+ paid/);
     expect(stdout).toMatch(/BigQuery stand-in rows: comments 14, intents 14/);
   });
 });

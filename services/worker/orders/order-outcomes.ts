@@ -2,6 +2,7 @@ import type { AnalyticsSink } from '../../../shared/analytics/analytics-recorder
 import { NOTIFICATION_DELIVERY_SCHEMA_VERSION, type NotificationDeliveryV1, type NotificationKind } from '../../../shared/events/event-schemas.js';
 import type { IdempotencyStore } from '../../../shared/idempotency/idempotency-store.js';
 import { publishOnce } from '../../../shared/idempotency/publish-once.js';
+import { idempotencyKeys } from '../../../shared/events/idempotency-keys.js';
 import { getLogger } from '../../../shared/logging/logger.js';
 import { TransientError } from '../../../shared/pubsub/handler-errors.js';
 import type { Publisher } from '../../../shared/pubsub/publisher.js';
@@ -200,7 +201,7 @@ export class OrderOutcomes {
           topic: TOPIC_NAMES.notificationDelivery,
           payload,
           event: 'notification_delivery',
-          key: `notification:${m.notificationId}`,
+          key: idempotencyKeys.notificationPublish(m.notificationId),
           tiendaId: m.tiendaId,
           schemaVersion: NOTIFICATION_DELIVERY_SCHEMA_VERSION,
         },
