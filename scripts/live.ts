@@ -61,8 +61,8 @@ async function main(argv: string[]): Promise<number> {
           console.error(`status must be one of ${LIVE_STATUSES.join(', ')}`);
           return 2;
         }
-        await lives.setStatus(args[0]!, args[1]!, status);
-        console.log(`live ${args[0]}/${args[1]} is now ${status}`);
+        const window = await lives.setStatus(args[0]!, args[1]!, status);
+        console.log(`live ${args[0]}/${args[1]} is now ${status} (on air from ${window.started_at ?? '-'} to ${window.ended_at ?? (status === 'live' ? 'now' : '-')})`);
         return 0;
       }
       case 'stock': {

@@ -11,6 +11,53 @@ import path from 'node:path';
 
 export class EmulatorsMissingError extends Error {}
 
+/** The emulator could not bind its port (someone took it between our choosing it and the emulator binding it). */
+export class EmulatorBindError extends Error {}
+
+/**
+ * What a bind failure looks like in the emulators' output (java: `java.net.BindException: Address already in
+ * use`, `java.io.IOException: Failed to bind to /127.0.0.1:8085`) or in Node (`EADDRINUSE`).
+ */
+const BIND_FAILURE = /BindException|Address already in use|Failed to bind|EADDRINUSE/i;
+
+export function isBindFailureOutput(output: string): boolean {
+  return BIND_FAILURE.test(output);
+}
+
+function isBindFailure(e: unknown): boolean {
+  return e instanceof EmulatorBindError || (e as NodeJS.ErrnoException)?.code === 'EADDRINUSE';
+}
+
+/**
+ * Runs `launch` on a free port; if the port was taken before it could be bound (the race between choosing a
+ * free port and binding it), tries again on a fresh port, up to `attempts` times. Other failures are not
+ * retried. The last bind failure names every port tried.
+ */
+export async function startOnFreePort<T>(
+  launch: (port: number) => Promise<T>,
+  options: { attempts?: number; pickPort?: () => Promise<number>; what?: string } = {},
+): Promise<T> {
+  const attempts = options.attempts ?? 4;
+  const pickPort = options.pickPort ?? freePort;
+  const tried: number[] = [];
+  for (;;) {
+    const port = await pickPort();
+    tried.push(port);
+    try {
+      return await launch(port);
+    } catch (e) {
+      if (!isBindFailure(e)) throw e;
+      if (tried.length >= attempts) {
+        throw new EmulatorBindError(
+          `${options.what ?? 'server'}: could not bind a port after ${attempts} attempts (ports ${tried.join(', ')} were taken ` +
+            `before it could bind them): ${(e as Error).message}`,
+          { cause: e },
+        );
+      }
+    }
+  }
+}
+
 export interface RunningEmulator {
   name: 'pubsub' | 'firestore';
   host: string;
@@ -58,6 +105,8 @@ export async function freePort(): Promise<number> {
 async function waitReady(host: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    // A bind failure may end the emulator or leave it running without its port: either way, it is this.
+    if (isBindFailureOutput(output())) throw new EmulatorBindError(`emulator could not bind ${host}:\n${output().slice(-2000)}`);
     if (child.exitCode !== null) throw new Error(`emulator exited with code ${child.exitCode}:\n${output().slice(-2000)}`);
     try {
       const res = await fetch(`http://${host}/`, { signal: AbortSignal.timeout(1000) });
@@ -70,11 +119,27 @@ async function waitReady(host: string, child: ChildProcess, output: () => string
   throw new Error(`emulator at ${host} not ready after ${timeoutMs} ms:\n${output().slice(-2000)}`);
 }
 
-export async function startEmulator(
-  name: 'pubsub' | 'firestore',
-  options: { port?: number; projectId?: string; timeoutMs?: number } = {},
-): Promise<RunningEmulator> {
-  const port = options.port ?? (await freePort());
+export interface StartEmulatorOptions {
+  /** A fixed port (no retry: the caller asked for it). Default: a free port, re-chosen if it is taken meanwhile. */
+  port?: number;
+  projectId?: string;
+  timeoutMs?: number;
+  /** How many ports to try when the chosen one is taken before the emulator binds it; default 4. */
+  attempts?: number;
+  /** Chooses each port to try (tests). Default: a port the OS reports free. */
+  pickPort?: () => Promise<number>;
+}
+
+export async function startEmulator(name: 'pubsub' | 'firestore', options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
+  if (options.port !== undefined) return launchEmulator(name, options.port, options);
+  return startOnFreePort((port) => launchEmulator(name, port, options), {
+    what: `the ${name} emulator`,
+    ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
+    ...(options.pickPort ? { pickPort: options.pickPort } : {}),
+  });
+}
+
+async function launchEmulator(name: 'pubsub' | 'firestore', port: number, options: StartEmulatorOptions): Promise<RunningEmulator> {
   const host = `127.0.0.1:${port}`;
   const args =
     name === 'pubsub'

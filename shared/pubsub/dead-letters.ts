@@ -19,6 +19,9 @@ export interface DeadLetter {
  * Reads and replays what landed in a consumer's dead-letter topic (kept by its pull "hold" subscription).
  * `list` does not consume: pulled messages are handed back at once (ack deadline 0).
  */
+/** Every call to Pub/Sub here has a deadline (an operator's command must not hang on a stalled connection). */
+const CALL_TIMEOUT_MS = 10_000;
+
 export class DeadLetters {
   private client: v1.SubscriberClient | null = null;
 
@@ -38,7 +41,7 @@ export class DeadLetters {
     const client = await this.subscriber();
     const [res] = await client.pull(
       { subscription: this.subscriptionPath(consumer), maxMessages: max, returnImmediately: true } as never,
-      { timeout: 10_000 },
+      { timeout: CALL_TIMEOUT_MS },
     );
     return (res.receivedMessages ?? []).map((rm) => {
       const attributes = { ...(rm.message?.attributes ?? {}) } as Record<string, string>;
@@ -59,7 +62,10 @@ export class DeadLetters {
     const letters = await this.pull(consumer, max);
     if (letters.length > 0) {
       const client = await this.subscriber();
-      await client.modifyAckDeadline({ subscription: this.subscriptionPath(consumer), ackIds: letters.map((l) => l.ackId), ackDeadlineSeconds: 0 });
+      await client.modifyAckDeadline(
+        { subscription: this.subscriptionPath(consumer), ackIds: letters.map((l) => l.ackId), ackDeadlineSeconds: 0 },
+        { timeout: CALL_TIMEOUT_MS },
+      );
     }
     return letters;
   }
@@ -76,7 +82,7 @@ export class DeadLetters {
     for (const l of letters) {
       const attrs = Object.fromEntries(Object.entries(l.attributes).filter(([k]) => !isRetryBookkeeping(k)));
       await publisher.publishRaw(consumer.topic, l.data, { ...attrs, replayed_from: l.messageId });
-      await client.acknowledge({ subscription: this.subscriptionPath(consumer), ackIds: [l.ackId] });
+      await client.acknowledge({ subscription: this.subscriptionPath(consumer), ackIds: [l.ackId] }, { timeout: CALL_TIMEOUT_MS });
       replayed++;
     }
     return replayed;

@@ -1,4 +1,5 @@
 import { ATTR } from '../topology/topology.js';
+import { PUBSUB_LIMITS, truncateUtf8, utf8Bytes } from './pubsub-limits.js';
 
 /**
  * The product owner's retry schedule (DESIGN §3): after the first failure, retries at schedule[0],
@@ -25,19 +26,52 @@ export function decideAfterTransientFailure(attempt: number, schedule: readonly 
   return { action: 'retry', nextAttempt: attempt + 1, notBefore: now + delay };
 }
 
-/** Attribute values are limited to 1024 bytes; keep each failure record well under it. */
-const MAX_ERROR_CHARS = 600;
+/** A failure's machine-readable reason is short; cap it so the error text keeps most of the record's room. */
+const MAX_REASON_BYTES = 128;
 
-export function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+/**
+ * Cuts `text` to at most `maxBytes` UTF-8 bytes (never inside a character), marking the cut with "…".
+ * Bytes, not characters: Pub/Sub limits attribute values to 1024 bytes, and a Spanish or emoji error message
+ * takes up to 4 bytes per character.
+ */
+export function truncate(text: string, maxBytes: number): string {
+  return truncateUtf8(text, maxBytes);
 }
 
 export function failureAttributeName(attempt: number): string {
   return `${ATTR.failurePrefix}${attempt}`;
 }
 
-export function encodeFailure(record: FailureRecord): string {
-  return JSON.stringify({ ...record, error: truncate(record.error, MAX_ERROR_CHARS) });
+/**
+ * One failure record as an attribute value: JSON of at most `maxBytes` UTF-8 bytes (Pub/Sub's attribute
+ * value limit), still parseable. The error text is what gets shortened; JSON escaping can make the encoded
+ * form longer than the text, so it shrinks until the whole encoding fits.
+ */
+export function encodeFailure(record: FailureRecord, maxBytes: number = PUBSUB_LIMITS.maxAttributeValueBytes): string {
+  const reason = truncateUtf8(record.reason, MAX_REASON_BYTES);
+  let error = record.error;
+  let encoded = JSON.stringify({ ...record, reason, error });
+  while (utf8Bytes(encoded) > maxBytes && error !== '') {
+    const over = utf8Bytes(encoded) - maxBytes;
+    error = truncateUtf8(error, Math.max(0, utf8Bytes(error) - over - 1));
+    encoded = JSON.stringify({ ...record, reason, error });
+  }
+  return encoded;
+}
+
+/**
+ * Brings an oversized `failure_N` value (e.g. written by an older version, or by hand) back under the
+ * limit: re-encoded when it is a failure record, cut as text otherwise (a foreign value readFailureHistory
+ * ignores anyway).
+ */
+export function fitFailureAttribute(value: string, maxBytes: number = PUBSUB_LIMITS.maxAttributeValueBytes): string {
+  try {
+    const record = JSON.parse(value) as FailureRecord;
+    if (record && typeof record === 'object' && typeof record.error === 'string') return encodeFailure(record, maxBytes);
+  } catch {
+    // not JSON: fall through
+  }
+  return truncateUtf8(value, maxBytes);
 }
 
 /** The failure history carried on a message's attributes, oldest first. */

@@ -8,6 +8,9 @@ import { boundedRead, DEFAULT_STORE_READ_TIMEOUT_MS, tiendaIdSchema, type Platfo
  *   live_posts/{platform}_{post_id}        → { tienda_id, live_id }: which live a commented post belongs to
  * The catalog lives inside the live document (a live sells tens of products, far below the 1 MiB doc limit)
  * so the worker gets everything for a comment in one read.
+ *
+ * The on-air window (`started_at`, `ended_at`) is recorded when the status changes, so whether a comment was
+ * made on air is judged by the comment's own time, not by when it is processed (a retry an hour later).
  */
 
 /** Stock of one variant (color × size, or one dimension) of a product. */
@@ -61,6 +64,8 @@ export type CatalogProductData = z.output<typeof catalogProductSchema>;
 
 export const LIVE_STATUSES = ['scheduled', 'live', 'ended'] as const;
 
+const isoTime = z.iso.datetime({ offset: true });
+
 export const liveSchema = z
   .strictObject({
     tienda_id: tiendaIdSchema,
@@ -69,6 +74,10 @@ export const liveSchema = z
     /** Facebook: the live video's post id as comments carry it (`<page id>_<post id>`); Instagram: the media id. */
     post_id: z.string().min(1),
     status: z.enum(LIVE_STATUSES).default('scheduled'),
+    /** When it first went on air; null until then (and on lives recorded before windows were). */
+    started_at: isoTime.nullable().default(null),
+    /** When it last went off air; null while on air or never aired. */
+    ended_at: isoTime.nullable().default(null),
     title: z.string().max(300).nullable().default(null),
     currency: z.string().regex(/^[A-Z]{3}$/),
     featured_product: z.string().nullable().default(null),
@@ -82,16 +91,51 @@ export const liveSchema = z
 
 export type Live = z.output<typeof liveSchema>;
 export type LiveInput = z.input<typeof liveSchema>;
+type Window = Pick<Live, 'started_at' | 'ended_at'>;
+
+/**
+ * The window after a status change: going live records the start (the first one: a live resumed after a
+ * pause keeps it, and its window reopens); going off air from live records the end. A live that never aired
+ * has no window.
+ */
+export function windowAfter(prev: Pick<Live, 'status' | 'started_at' | 'ended_at'> | null, next: Live['status'], now: Date): Window {
+  const at = now.toISOString();
+  if (next === 'live') return { started_at: prev?.started_at ?? at, ended_at: null };
+  return { started_at: prev?.started_at ?? null, ended_at: prev?.status === 'live' ? at : (prev?.ended_at ?? null) };
+}
+
+/**
+ * Meta stamps comments to the second and our clock is not Meta's: a comment this close to either edge of the
+ * window counts as on air.
+ */
+export const ON_AIR_TOLERANCE_MS = 10_000;
+
+/**
+ * Was the live on air when a comment was made (`commentTime` = the comment's own `created_time`)? Lives
+ * recorded before windows existed have none: they fall back to their current status.
+ */
+export function wasOnAirAt(live: Pick<Live, 'status' | 'started_at' | 'ended_at'>, commentTime: number): boolean {
+  if (live.started_at === null && live.ended_at === null) return live.status === 'live';
+  if (!Number.isFinite(commentTime)) return live.status === 'live';
+  const start = live.started_at === null ? -Infinity : Date.parse(live.started_at) - ON_AIR_TOLERANCE_MS;
+  // Open-ended only while it is on air; off air without a recorded end counts as nothing on air (as before).
+  const end = live.ended_at !== null ? Date.parse(live.ended_at) + ON_AIR_TOLERANCE_MS : live.status === 'live' ? Infinity : -Infinity;
+  return commentTime >= start && commentTime <= end;
+}
+
+const toTimestamp = (iso: string | null) => (iso === null ? null : Timestamp.fromDate(new Date(iso)));
 
 export class LiveStore {
   private readonly readTimeoutMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly db: Firestore,
     /** `readTimeoutMs`: deadline of each Firestore read on the request path (default 5 s). */
-    options: { readTimeoutMs?: number } = {},
+    options: { readTimeoutMs?: number; now?: () => number } = {},
   ) {
     this.readTimeoutMs = options.readTimeoutMs ?? DEFAULT_STORE_READ_TIMEOUT_MS;
+    this.now = options.now ?? Date.now;
   }
 
   private liveRef(tiendaId: string, liveId: string) {
@@ -101,9 +145,12 @@ export class LiveStore {
     return this.db.collection('live_posts').doc(`${platform}_${postId.replace(/\//g, '_')}`);
   }
 
-  /** Registers or replaces a live and its catalog, idempotently. */
+  /**
+   * Registers or replaces a live and its catalog, idempotently. The on-air window follows the status change
+   * (as in setStatus) unless the input gives `started_at` / `ended_at` itself.
+   */
   async upsert(input: LiveInput): Promise<{ status: 'created' | 'updated'; live: Live }> {
-    const live = liveSchema.parse(input);
+    let live = liveSchema.parse(input);
     const status = await this.db.runTransaction(async (tx) => {
       const ref = this.liveRef(live.tienda_id, live.live_id);
       const tienda = await tx.get(this.db.collection('tiendas').doc(live.tienda_id));
@@ -117,8 +164,14 @@ export class LiveStore {
       if (prev.exists && (prev.get('post_id') !== live.post_id || prev.get('platform') !== live.platform)) {
         tx.delete(this.postRef(prev.get('platform') as Platform, prev.get('post_id') as string));
       }
+      const derived = windowAfter(prev.exists ? toLive(prev.data()!) : null, live.status, new Date(this.now()));
+      live = {
+        ...live,
+        started_at: input.started_at !== undefined ? live.started_at : derived.started_at,
+        ended_at: input.ended_at !== undefined ? live.ended_at : derived.ended_at,
+      };
       tx.set(index, { tienda_id: live.tienda_id, live_id: live.live_id });
-      tx.set(ref, { ...live, updated_at: Timestamp.now() });
+      tx.set(ref, { ...live, started_at: toTimestamp(live.started_at), ended_at: toTimestamp(live.ended_at), updated_at: Timestamp.now() });
       return prev.exists ? ('updated' as const) : ('created' as const);
     });
     return { status, live };
@@ -141,8 +194,16 @@ export class LiveStore {
     return snap.docs.map((d) => toLive(d.data()));
   }
 
-  async setStatus(tiendaId: string, liveId: string, status: Live['status']): Promise<void> {
-    await this.liveRef(tiendaId, liveId).update({ status, updated_at: Timestamp.now() });
+  /** Puts a live on or off air and records its on-air window; returns the window. */
+  async setStatus(tiendaId: string, liveId: string, status: Live['status']): Promise<Window> {
+    return this.db.runTransaction(async (tx) => {
+      const ref = this.liveRef(tiendaId, liveId);
+      const snap = await tx.get(ref);
+      if (!snap.exists) throw new Error(`no live ${tiendaId}/${liveId}`);
+      const window = windowAfter(toLive(snap.data()!), status, new Date(this.now()));
+      tx.update(ref, { status, started_at: toTimestamp(window.started_at), ended_at: toTimestamp(window.ended_at), updated_at: Timestamp.now() });
+      return window;
+    });
   }
 
   async setFeatured(tiendaId: string, liveId: string, code: string | null): Promise<void> {
@@ -158,6 +219,8 @@ export class LiveStore {
 }
 
 function toLive(data: Record<string, unknown>): Live {
-  const { updated_at: _u, ...rest } = data;
-  return liveSchema.parse(rest);
+  const { updated_at: _u, started_at, ended_at, ...rest } = data;
+  const iso = (v: unknown) => (v instanceof Timestamp ? v.toDate().toISOString() : (v ?? null));
+  // Documents written before the window existed have neither field: they read back as null.
+  return liveSchema.parse({ ...rest, started_at: iso(started_at), ended_at: iso(ended_at) });
 }

@@ -78,6 +78,12 @@ export const NATIVE_RETRY_POLICY = { minimumBackoffSeconds: 10, maximumBackoffSe
 export const MAIN_MAX_DELIVERY_ATTEMPTS = 10;
 export const RETRY_MAX_DELIVERY_ATTEMPTS = 100;
 
+/** How long a push subscription keeps an unacked message (Pub/Sub's maximum, 7 days). */
+export const SUBSCRIPTION_MESSAGE_RETENTION_SECONDS = 7 * 24 * 3600;
+
+/** The pull subscription that keeps what lands on a dead-letter topic until an operator lists / replays it. */
+export const DEAD_LETTER_HOLD = { ackDeadlineSeconds: 60, messageRetentionSeconds: 7 * 24 * 3600 } as const;
+
 /** Attribute names the pipeline uses on messages (DESIGN §2 plus the retry bookkeeping). */
 export const ATTR = {
   event: 'event',

@@ -63,7 +63,8 @@ export async function startWorkerHarness(options: WorkerHarnessOptions = {}) {
   const tiendas = new TiendaStore(firestore);
   const lives = new LiveStore(firestore);
   await tiendas.upsert(WORKER_TIENDA);
-  await lives.upsert({ tienda_id: WORKER_TIENDA.id, live_id: DEMO_CATALOG.live_id, platform: 'facebook', post_id: LIVE_POST, status: 'live', title: 'Live de poleras', currency: 'CLP', featured_product: options.products ? options.products[0]!.code : DEMO_CATALOG.featured_product, products: options.products ?? DEMO_CATALOG.products });
+  // On air since long before the fixed comment times the tests use (on air is judged at the comment's time).
+  await lives.upsert({ tienda_id: WORKER_TIENDA.id, live_id: DEMO_CATALOG.live_id, platform: 'facebook', post_id: LIVE_POST, status: 'live', started_at: '2026-01-01T00:00:00.000Z', title: 'Live de poleras', currency: 'CLP', featured_product: options.products ? options.products[0]!.code : DEMO_CATALOG.featured_product, products: options.products ?? DEMO_CATALOG.products });
   await lives.upsert({ tienda_id: WORKER_TIENDA.id, live_id: 'live-ended-1', platform: 'facebook', post_id: OFF_AIR_POST, status: 'ended', title: 'Ayer', currency: 'CLP', featured_product: null, products: DEMO_CATALOG.products });
   const publisher = createPublisher(pubsub);
   const deps: WorkerDeps = {

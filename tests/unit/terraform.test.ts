@@ -25,11 +25,14 @@ import {
 } from '../../shared/analytics/tables/index.js';
 import { DEFAULT_RETRY_SCHEDULE } from '../../shared/config/common-settings.js';
 import { notifierConfig } from '../../services/notifier/config.js';
+import { pageTokenSecretId } from '../../services/notifier/handlers/notification-handler.js';
 import {
   CONSUMERS,
+  DEAD_LETTER_HOLD,
   MAIN_MAX_DELIVERY_ATTEMPTS,
   NATIVE_RETRY_POLICY,
   RETRY_MAX_DELIVERY_ATTEMPTS,
+  SUBSCRIPTION_MESSAGE_RETENTION_SECONDS,
   TOPIC_NAMES,
   allTopics,
   type ConsumerDefinition,
@@ -638,8 +641,17 @@ describe('terraform', () => {
         expect(hold, c.deadLetterSubscription).toBeDefined();
         expect(await nameOf(pubsub, hold!.body.topic)).toBe(c.deadLetterTopic);
         expect(hold!.body.push_config).toBeUndefined();
-        expect(hold!.body.message_retention_duration).toBe(`${7 * 24 * 3600}s`);
+        expect(hold!.body.message_retention_duration).toBe(`${DEAD_LETTER_HOLD.messageRetentionSeconds}s`);
+        expect(hold!.body.ack_deadline_seconds).toBe(DEAD_LETTER_HOLD.ackDeadlineSeconds);
+        expect(hold!.body.retain_acked_messages).toBe(false);
+        // Never expire: Pub/Sub's default deletes a subscription after 31 days without activity.
+        expect(blockOf(hold!.body, 'expiration_policy').ttl, c.deadLetterSubscription).toBe('');
       }
+    });
+
+    it('keeps unacked messages on push subscriptions as long as `npm run provision` sets', async () => {
+      const push = await instances(pubsub, 'google_pubsub_subscription', 'push');
+      for (const p of push) expect(p.body.message_retention_duration, String(p.key)).toBe(`${SUBSCRIPTION_MESSAGE_RETENTION_SECONDS}s`);
     });
 
     it('lets the Pub/Sub service agent publish to every dead-letter topic and ack on every source subscription', async () => {
@@ -816,16 +828,62 @@ describe('terraform', () => {
       for (const [file, json] of perFile) expect(deepKeys(json).filter((k) => /secret_data|payload/i.test(k)), file).toEqual([]);
     });
 
-    it('lets the services read per-tienda secrets only through a tienda- prefix condition', async () => {
+    /**
+     * The few IAM condition forms the module writes, evaluated on a resource name: `resource.name.startsWith("…")`
+     * and `resource.name.endsWith("…")`, joined by `&&`. Anything else fails the test (add it here first).
+     */
+    function conditionAllows(expression: string, resourceName: string): boolean {
+      return expression.split(' && ').every((term) => {
+        const m = /^resource\.name\.(startsWith|endsWith)\("([^"]*)"\)$/.exec(term.trim());
+        if (!m) throw new Error(`unsupported condition term: ${term}`);
+        return m[1] === 'startsWith' ? resourceName.startsWith(m[2]!) : resourceName.endsWith(m[2]!);
+      });
+    }
+
+    /** Per-tienda secret names a service's code reads (`tiendaSecretId(x, 'name')`, `tienda-${…}-name` templates). */
+    function tiendaSecretNamesReadBy(service: Service): string[] {
+      const names = new Set<string>();
+      for (const file of listFiles(path.join(ROOT, 'services', service), '.ts')) {
+        const text = readFileSync(file, 'utf8');
+        for (const m of text.matchAll(/tiendaSecretId\(\s*[^,]+,\s*'([a-z0-9-]+)'\s*\)/g)) names.add(m[1]!);
+        for (const m of text.matchAll(/`tienda-\$\{[^}]+\}-([a-z0-9-]+)`/g)) names.add(m[1]!);
+      }
+      return [...names].sort();
+    }
+
+    it('lets only the services that read per-tienda secrets read them, each only what it reads (least privilege)', async () => {
       const app = await appScope('staging');
-      const block = app.json.resource!.google_project_iam_member!.runtime_tienda_secret_accessor![0]!;
-      expect(block.role).toBe('roles/secretmanager.secretAccessor');
-      expect(String(block.for_each)).toBe('${google_service_account.runtime}');
-      const condition = (block.condition as Body[])[0]!;
-      const expression = String(await evalValue(condition.expression, app));
-      const prefix = `projects/${PROJECT_NUMBER}/secrets/tienda-`;
-      expect(expression).toBe(`resource.name.startsWith("${prefix}")`);
-      expect(`projects/${PROJECT_NUMBER}/secrets/${tiendaSecretId('t1', 'page-token')}`.startsWith(prefix)).toBe(true);
+      const grants = await instances(app, 'google_project_iam_member', 'runtime_tienda_secret_accessor');
+      const byService = new Map<string, string>();
+      for (const g of grants) {
+        expect(g.body.role).toBe('roles/secretmanager.secretAccessor');
+        expect(g.body.member).toEqual(`serviceAccount:${String(new Ref(`google_service_account.runtime[${JSON.stringify(g.key)}].email`))}`);
+        byService.set(String(g.key), String(blockOf(g.body, 'condition').expression));
+      }
+      // What Secret Manager evaluates: the version the code reads (shared/secrets/secret-manager-source.ts).
+      const version = (id: string) => `projects/${PROJECT_NUMBER}/secrets/${id}/versions/latest`;
+      const reads = {
+        ingress: tiendaSecretNamesReadBy('ingress'),
+        notifier: tiendaSecretNamesReadBy('notifier'),
+        // The worker creates payment links with the same provider credentials the ingress verifies with.
+        worker: tiendaSecretNamesReadBy('ingress'),
+      };
+      expect(reads.ingress).toEqual(expect.arrayContaining(['mercadopago-access-token', 'mercadopago-webhook-secret', 'flow-secret-key', 'paypal-client-secret']));
+      expect(reads.notifier).toEqual(['meta-page-token']);
+      expect([...byService.keys()].sort()).toEqual(['ingress', 'notifier', 'worker']);
+
+      for (const [service, names] of Object.entries(reads)) {
+        const expression = byService.get(service)!;
+        for (const name of names) expect(conditionAllows(expression, version(tiendaSecretId('t1', name))), `${service} reads ${name}`).toBe(true);
+        // Never a platform secret through this grant.
+        for (const id of PLATFORM_SECRET_IDS) expect(conditionAllows(expression, version(id)), `${service} via tienda grant: ${id}`).toBe(false);
+      }
+      // The notifier replies with a Page token and holds no payment credential.
+      for (const name of reads.ingress) {
+        expect(conditionAllows(byService.get('notifier')!, version(tiendaSecretId('t1', name))), `notifier must not read ${name}`).toBe(false);
+      }
+      // The notifier's page-token secret id is the one its handler builds.
+      expect(pageTokenSecretId('t1')).toBe(tiendaSecretId('t1', 'meta-page-token'));
     });
   });
 

@@ -5,7 +5,7 @@ import { publishOnce } from '../../../shared/idempotency/publish-once.js';
 import { addLogContext } from '../../../shared/logging/log-context.js';
 import { getLogger } from '../../../shared/logging/logger.js';
 import type { Publisher } from '../../../shared/pubsub/publisher.js';
-import type { LiveStore } from '../../../shared/tiendas/live-store.js';
+import { wasOnAirAt, type LiveStore } from '../../../shared/tiendas/live-store.js';
 import type { TiendaStore } from '../../../shared/tiendas/tienda-store.js';
 import { TOPIC_NAMES } from '../../../shared/topology/topology.js';
 import type { CommentStore } from '../comments/comment-store.js';
@@ -47,7 +47,8 @@ export async function handleIncomingComment(event: FeedCommentEvent, deps: Incom
     if (!live || live.tienda_id !== tienda.id) disposition = 'skipped_no_live';
     else {
       liveId = live.live_id;
-      if (live.status !== 'live') disposition = 'skipped_live_not_on_air';
+      // Judged at the comment's own time: a retry processed after the live ended still sells what was said on air.
+      if (!wasOnAirAt(live, Date.parse(c.created_time))) disposition = 'skipped_live_not_on_air';
       else {
         const message: AiProcessingV1 = {
           comment_id: c.comment_id,

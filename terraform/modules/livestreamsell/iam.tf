@@ -38,19 +38,45 @@ resource "google_project_iam_member" "runtime_firestore_user" {
 }
 
 # Per-tienda secrets (`tienda-<tienda_id>-<name>`: page tokens, Mercado Pago / Flow / PayPal credentials) are
-# created when a merchant is onboarded, so they cannot be listed here. The services may read — never create or
-# change — any secret whose name starts with `tienda-`, and nothing else through this grant.
+# created when a merchant is onboarded, so they cannot be listed here: access is a grant conditioned on the name.
+# Only the services whose code reads them get one, and only for what they read (resource.name is the version
+# read, `projects/<number>/secrets/<id>/versions/latest`, the only version the code reads):
+# - ingress: payment-provider webhook secrets and API credentials (services/ingress/routes/payment-routes.ts);
+# - worker: the same credentials, to create payment links (the order slice);
+# - notifier: only each tienda's page token, `tienda-<id>-meta-page-token` (handlers/notification-handler.ts).
+# Read only — never create or change.
+locals {
+  tienda_secret_prefix = "projects/${data.google_project.this.number}/secrets/tienda-"
+  tienda_secret_conditions = {
+    every_tienda_secret = {
+      title       = "tienda-secrets-only"
+      description = "Read per-merchant secrets (tienda-<id>-<name>) only."
+      expression  = "resource.name.startsWith(\"${local.tienda_secret_prefix}\")"
+    }
+    page_tokens = {
+      title       = "tienda-page-tokens-only"
+      description = "Read per-merchant Page tokens (tienda-<id>-meta-page-token) only."
+      expression  = "resource.name.startsWith(\"${local.tienda_secret_prefix}\") && resource.name.endsWith(\"-meta-page-token/versions/latest\")"
+    }
+  }
+  tienda_secret_readers = {
+    ingress  = "every_tienda_secret"
+    worker   = "every_tienda_secret"
+    notifier = "page_tokens"
+  }
+}
+
 resource "google_project_iam_member" "runtime_tienda_secret_accessor" {
-  for_each = google_service_account.runtime
+  for_each = local.tienda_secret_readers
 
   project = var.project_id
   role    = "roles/secretmanager.secretAccessor"
-  member  = "serviceAccount:${each.value.email}"
+  member  = "serviceAccount:${google_service_account.runtime[each.key].email}"
 
   condition {
-    title       = "tienda-secrets-only"
-    description = "Read per-merchant secrets (tienda-<id>-<name>) only."
-    expression  = "resource.name.startsWith(\"projects/${data.google_project.this.number}/secrets/tienda-\")"
+    title       = local.tienda_secret_conditions[each.value].title
+    description = local.tienda_secret_conditions[each.value].description
+    expression  = local.tienda_secret_conditions[each.value].expression
   }
 }
 
