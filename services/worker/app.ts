@@ -69,6 +69,15 @@ export function createOrderParts(deps: WorkerDeps) {
   return { orders, comments, allocator, outcomes, intake, jobs };
 }
 
+/**
+ * The worker's Cloud Scheduler jobs: HTTP POSTs behind the same OIDC check as the push endpoints. Terraform
+ * declares one `google_cloud_scheduler_job` per entry (held against this list by tests/unit/terraform.test.ts).
+ */
+export const WORKER_JOBS = [
+  { name: 'expire-reservations', path: '/jobs/expire-reservations', schedule: '* * * * *', what: 'releases overdue reservations, serves waitlists, finishes abandoned deliveries' },
+  { name: 'reconcile-payments', path: '/jobs/reconcile-payments', schedule: '*/5 * * * *', what: 're-reads unpaid orders at their provider and publishes what webhooks missed' },
+] as const;
+
 const paymentEventSchema = z.discriminatedUnion('event', [paymentSuccessEventSchema, paymentFailureEventSchema]);
 
 /** Builds the worker's Koa app (push endpoints and jobs); never listens (main.ts does). */
@@ -105,12 +114,12 @@ export function createApp(deps: WorkerDeps): Koa {
     createPushHandler({ ...common, consumer: payments, schema: paymentEventSchema, handle: async ({ data }) => void (await settlePayment(data, { ...deps, orders: parts.orders, outcomes: parts.outcomes })) }),
   );
   // Cloud Scheduler jobs: the same OIDC check as the push endpoints (Scheduler sends a Google-signed token).
-  router.post('/jobs/expire-reservations', auth, async (ctx) => {
-    ctx.body = await parts.jobs.expireReservations();
-  });
-  router.post('/jobs/reconcile-payments', auth, async (ctx) => {
-    ctx.body = await parts.jobs.reconcilePayments();
-  });
+  const runJob = { 'expire-reservations': () => parts.jobs.expireReservations(), 'reconcile-payments': () => parts.jobs.reconcilePayments() };
+  for (const job of WORKER_JOBS) {
+    router.post(job.path, auth, async (ctx) => {
+      ctx.body = await runJob[job.name]();
+    });
+  }
 
   app.use(requestContext());
   app.use(router.routes());

@@ -4,6 +4,18 @@ import type { Order, OrderStatus } from './order-model.js';
 const ALREADY_EXISTS = 6;
 
 /**
+ * The composite indexes the order queries below need in production (the emulator needs none). Terraform declares
+ * exactly these (`terraform/modules/firestore`), held against this list by tests/unit/terraform.test.ts.
+ */
+export const ORDER_INDEXES: ReadonlyArray<{ collection: string; fields: ReadonlyArray<readonly [field: string, order: 'ASCENDING']> }> = [
+  { collection: 'orders', fields: [['live_key', 'ASCENDING'], ['alloc_pending', 'ASCENDING'], ['alloc_order', 'ASCENDING']] },
+  { collection: 'orders', fields: [['live_key', 'ASCENDING'], ['waitlisted', 'ASCENDING'], ['alloc_order', 'ASCENDING']] },
+  { collection: 'orders', fields: [['status', 'ASCENDING'], ['expires_at', 'ASCENDING']] },
+  { collection: 'orders', fields: [['live_key', 'ASCENDING'], ['promoted', 'ASCENDING'], ['delivery_pending', 'ASCENDING']] },
+  { collection: 'orders', fields: [['live_key', 'ASCENDING'], ['buyer.author_id', 'ASCENDING']] },
+];
+
+/**
  * Orders in Firestore (`orders/{order_id}`, docs/data-model.md). Creation is `create()` on an id derived from
  * the comment, so a redelivered comment finds its order instead of making a second one. Every later change is
  * a read-modify-write in a transaction on that one document (no contention: one order, few writers).
