@@ -38,7 +38,7 @@ describe('analytics off the business path: BigQuery hangs, comments flow, rows a
     const tiendas = new TiendaStore(firestore);
     const lives = new LiveStore(firestore);
     await tiendas.upsert(WORKER_TIENDA);
-    await lives.upsert({ tienda_id: WORKER_TIENDA.id, live_id: DEMO_CATALOG.live_id, platform: 'facebook', post_id: LIVE_POST, status: 'live', title: 'Live', currency: 'CLP', featured_product: DEMO_CATALOG.featured_product, products: DEMO_CATALOG.products });
+    await lives.upsert({ tienda_id: WORKER_TIENDA.id, live_id: DEMO_CATALOG.live_id, platform: 'facebook', post_id: LIVE_POST, status: 'live', started_at: '2026-01-01T00:00:00.000Z', title: 'Live', currency: 'CLP', featured_product: DEMO_CATALOG.featured_product, products: DEMO_CATALOG.products });
     await createPullSubscription(pubsub, TOPIC_NAMES.aiProcessing, 'observe-ai-outage');
     ai = collect(pubsub, 'observe-ai-outage');
     // The client's own per-request timeout is far longer than the insert deadline: only the enforced deadline helps.
