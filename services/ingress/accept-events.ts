@@ -2,6 +2,7 @@ import type { BasePayload } from '../../shared/events/event-schemas.js';
 import { HttpError } from '../../shared/http/read-raw-body.js';
 import { IdempotencyUnavailableError, type IdempotencyStore } from '../../shared/idempotency/idempotency-store.js';
 import { ClaimInProgressError, PublishOnceError, publishOnce, type PublishOnceSummary } from '../../shared/idempotency/publish-once.js';
+import { PubSubLimitError } from '../../shared/pubsub/pubsub-limits.js';
 import { getLogger } from '../../shared/logging/logger.js';
 import type { Publisher } from '../../shared/pubsub/publisher.js';
 
@@ -35,6 +36,8 @@ export async function acceptEvents(
       getLogger().warn('event(s) claimed by another request right now; answering 503 for a retry', { inProgress: e.inProgress, of: e.of, ...e.summary });
       throw new HttpError(503, 'the event is being accepted by another request, retry later', 'in_progress');
     }
+    // An event Pub/Sub would refuse (over its byte limits) can never be accepted: no retry can help.
+    if (e instanceof PubSubLimitError) throw new HttpError(413, 'the event is larger than Pub/Sub accepts', 'too_large_for_pubsub');
     const cause = e instanceof PublishOnceError ? e.cause : e;
     getLogger().error('could not accept event(s); answering 503 for a retry', {
       error: e,

@@ -1,4 +1,5 @@
 import type { BasePayload } from '../events/event-schemas.js';
+import { PubSubLimitError } from '../pubsub/pubsub-limits.js';
 import { getLogger } from '../logging/logger.js';
 import { TransientError } from '../pubsub/handler-errors.js';
 import type { Publisher } from '../pubsub/publisher.js';
@@ -138,6 +139,9 @@ export async function publishOnce(
       else failures.push(o.failed);
     }
   }
+  // A message over Pub/Sub's limits will never publish: permanent (dead-lettered, or a 4xx at the ingress), not a retry.
+  const tooBig = failures.find((f): f is PubSubLimitError => f instanceof PubSubLimitError);
+  if (tooBig) throw tooBig;
   if (failures.length > 0) throw new PublishOnceError(failures.length, messages.length, failures[0]);
   if (inProgress > 0) {
     log.warn('keys claimed by another delivery; asking for a retry', { inProgress, of: messages.length, ...summary });

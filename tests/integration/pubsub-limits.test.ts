@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../../shared/pubsub/handler-errors.js';
 import { createPublisher, PublishError } from '../../shared/pubsub/publisher.js';
+import { IdempotencyStore } from '../../shared/idempotency/idempotency-store.js';
+import { publishOnce, PublishOnceError } from '../../shared/idempotency/publish-once.js';
 import { PUBSUB_LIMITS, PubSubLimitError, utf8Bytes } from '../../shared/pubsub/pubsub-limits.js';
 import { createPushHandler } from '../../shared/pubsub/push-handler.js';
 import { readFailureHistory } from '../../shared/pubsub/retry-schedule.js';
@@ -129,6 +131,25 @@ describe('Pub/Sub limits, enforced by our publisher on the emulator', () => {
     await sink.waitFor(before + 1);
     await new Promise((r) => setTimeout(r, 500));
     expect(sink.messages.slice(before).map((m) => m.attributes[ATTR.idempotencyKey])).toEqual(['marker']);
+  });
+});
+
+describe('publishOnce passes a Pub/Sub limit through as permanent', () => {
+  const { pubsub, firestore } = emulatorClients();
+  const publisher = createPublisher(pubsub);
+  afterAll(async () => {
+    await publisher.close();
+    await Promise.allSettled([pubsub.close(), firestore.terminate()]);
+  });
+
+  it('a message over the limits is refused once, as PubSubLimitError (not a transient PublishOnceError), and its claim is given back', async () => {
+    await pubsub.createTopic('limits_once').catch(() => undefined);
+    const idempotency = new IdempotencyStore(firestore);
+    const message = { topic: 'limits_once', payload: { event: 'x', timestamp: new Date().toISOString(), data: {} }, event: 'x', key: 'limits-once-1', tiendaId: 'ñ'.repeat(600), schemaVersion: '1.0' };
+    const err = await publishOnce([message], { idempotency, publisher }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PubSubLimitError);
+    expect(err).not.toBeInstanceOf(PublishOnceError);
+    expect(await idempotency.state('limits-once-1')).toBeNull();
   });
 });
 
