@@ -6,15 +6,19 @@
  * the modules use). Nothing is mocked: the expected values come from shared/topology, shared/analytics/tables,
  * the services' config schemas and the secret ids the code reads.
  */
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getExpressionAst, parse } from '@cdktf/hcl2json';
 import type { TFExpressionSyntaxTree } from '@cdktf/hcl2json';
+import Koa from 'koa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ingressConfig } from '../../services/ingress/config.js';
 import { PLATFORM_SECRETS, tiendaSecretId } from '../../services/ingress/tienda-secrets.js';
+import { WORKER_JOBS } from '../../services/worker/app.js';
 import { workerConfig } from '../../services/worker/config.js';
+import { ORDER_INDEXES } from '../../services/worker/orders/order-store.js';
 import { provisionConfig } from '../../scripts/provision-config.js';
 import {
   ANALYTICS_PARTITION_TYPE,
@@ -24,6 +28,7 @@ import {
   type TableField,
 } from '../../shared/analytics/tables/index.js';
 import { DEFAULT_RETRY_SCHEDULE } from '../../shared/config/common-settings.js';
+import { createPushAuth, pushAuthFromConfig } from '../../shared/pubsub/push-auth.js';
 import { notifierConfig } from '../../services/notifier/config.js';
 import { pageTokenSecretId } from '../../services/notifier/handlers/notification-handler.js';
 import {
@@ -37,6 +42,7 @@ import {
   allTopics,
   type ConsumerDefinition,
 } from '../../shared/topology/topology.js';
+import { listen } from '../helpers/test-kit.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TF = path.join(ROOT, 'terraform');
@@ -369,6 +375,8 @@ async function evalAst(node: Ast, scope: Scope): Promise<unknown> {
           return Object.assign({}, ...args);
         case 'concat':
           return (args as unknown[][]).flat();
+        case 'flatten':
+          return (args[0] as unknown[]).flat(Infinity);
         case 'keys':
           return Object.keys(args[0] as object);
         case 'file':
@@ -452,9 +460,25 @@ async function instances(scope: Scope, type: string, name: string): Promise<Inst
     const inner = { ...scope, each: e };
     const body: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(block)) if (!META_ARGUMENTS.has(k)) body[k] = await evalValue(v, inner);
+    // `dynamic "x" { for_each = …; content { … } }` → one `x` block per element, `x.key` / `x.value` bound.
+    for (const [blockName, dyns] of Object.entries((block.dynamic ?? {}) as Record<string, Body[]>)) {
+      for (const dyn of dyns) {
+        if ('iterator' in dyn) throw new Error(`dynamic "${blockName}" with an iterator is not supported in ${scope.dir}`);
+        const blocks = (body[blockName] ??= []) as unknown[];
+        for (const [key, value] of await asEntries(await evalValue(dyn.for_each, inner), inner)) {
+          const content = (dyn.content as Body[])[0]!;
+          blocks.push(await evalValue(content, { ...inner, bindings: { ...inner.bindings, [blockName]: { key, value } } }));
+        }
+      }
+    }
     out.push({ key: e?.key ?? null, body });
   }
   return out;
+}
+
+/** A service's env as Cloud Run gets it: every value a string (references rendered as their address). */
+function stringEnv(env: unknown): Record<string, string> {
+  return Object.fromEntries(Object.entries(env as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
 }
 
 /** First element of a nested block (hcl2json renders blocks as lists). */
@@ -666,6 +690,32 @@ describe('terraform', () => {
       );
     });
 
+    it('lets each service publish to exactly the main topics its code publishes to', async () => {
+      // `TOPIC_NAMES.<key>` in a service's code, other than the topic it consumes (`consumerFor(...)`).
+      const keyToTopic = TOPIC_NAMES as Record<string, string>;
+      const fromCode: Record<string, string[]> = {};
+      for (const service of SERVICES) {
+        for (const file of listFiles(path.join(ROOT, 'services', service), '.ts')) {
+          for (const m of readFileSync(file, 'utf8').matchAll(/(consumerFor\(\s*)?TOPIC_NAMES\.(\w+)/g)) {
+            if (m[1]) continue;
+            const topic = keyToTopic[m[2]!];
+            expect(topic, `${rel(file)}: TOPIC_NAMES.${m[2]}`).toBeDefined();
+            const publishers = (fromCode[topic!] ??= []);
+            if (!publishers.includes(service)) publishers.push(service);
+          }
+        }
+      }
+      expect(fromCode.payment_events?.sort(), 'the reconcile-payments job publishes what webhooks missed').toEqual(['ingress', 'worker']);
+      const declared = (await evalValue(localValue('producers', pubsub), pubsub)) as Record<string, string[]>;
+      const sorted = (m: Record<string, string[]>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, [...v].sort()]).sort());
+      expect(sorted(declared)).toEqual(sorted(fromCode));
+      const accounts = pubsub.vars.service_account_emails as Record<string, unknown>;
+      const grants = await instances(pubsub, 'google_pubsub_topic_iam_member', 'producer_publisher');
+      const got = await Promise.all(grants.map(async (g) => [await nameOf(pubsub, g.body.topic), g.body.role, g.body.member]));
+      const want = Object.entries(fromCode).flatMap(([topic, services]) => services.map((s) => [topic, 'roles/pubsub.publisher', `serviceAccount:${String(accounts[s])}`]));
+      expect(got.sort()).toEqual(want.sort());
+    });
+
     it('lets each consumer service publish to its own retry and dead-letter topics only', async () => {
       const accounts = pubsub.vars.service_account_emails as Record<string, unknown>;
       for (const [resource, field] of [
@@ -708,15 +758,17 @@ describe('terraform', () => {
       expect(runtime.map((r) => r.key).sort()).toEqual([...SERVICES].sort());
     });
 
-    it('ingress is public; worker and notifier are invoked only by the push service account', async () => {
+    it('ingress is public; worker and notifier are invoked only by the push account (and the worker by the scheduler account)', async () => {
       const ingress = await service('ingress');
       expect(ingress.vars.public).toBe(true);
       expect(ingress.vars.invoker_members).toEqual([]);
       const pushMember = `serviceAccount:${String(new Ref('google_service_account.push.email'))}`;
+      const schedulerMember = `serviceAccount:${String(new Ref('google_service_account.scheduler.email'))}`;
+      const expected = { worker: [pushMember, schedulerMember], notifier: [pushMember] };
       for (const name of ['worker', 'notifier'] as const) {
         const svc = await service(name);
         expect(svc.vars.public, name).toBe(false);
-        expect(svc.vars.invoker_members, name).toEqual([pushMember]);
+        expect(svc.vars.invoker_members, name).toEqual(expected[name]);
       }
       expect((await moduleScope(app, 'pubsub')).vars.push_service_account_email).toEqual(new Ref('google_service_account.push.email'));
     });
@@ -742,9 +794,42 @@ describe('terraform', () => {
         expect(env.PUSH_AUTH_AUDIENCE).toBe(`https://${name}-${PROJECT_NUMBER}.${app.vars.region}.run.app`);
         expect(env.PUSH_AUTH_AUDIENCE).toBe(pubsubUrls[name]);
         expect(env.PUSH_AUTH_ENABLED).toBe('true');
-        expect(env.PUSH_AUTH_SERVICE_ACCOUNTS).toEqual(new Ref('google_service_account.push.email'));
         expect(env.RETRY_SCHEDULE).toBe(DEFAULT_RETRY_SCHEDULE);
       }
+      // Pushes are signed as the push account; the worker's jobs as the scheduler account, which only it accepts.
+      const accepted = async (name: 'worker' | 'notifier') =>
+        (name === 'worker' ? workerConfig : notifierConfig).load(stringEnv((await service(name)).vars.env)).pushAuthServiceAccounts;
+      expect(await accepted('worker')).toEqual([String(new Ref('google_service_account.push.email')), String(new Ref('google_service_account.scheduler.email'))]);
+      expect(await accepted('notifier')).toEqual([String(new Ref('google_service_account.push.email'))]);
+    });
+
+    it.each(ENVIRONMENTS)('%s: the worker makes payment links with the ingress provider hosts and notification URL', async (env) => {
+      const scope = await appScope(env);
+      const worker = stringEnv((await moduleScope(scope, 'worker')).vars.env);
+      const ingress = stringEnv((await moduleScope(scope, 'ingress')).vars.env);
+      for (const name of ['MERCADOPAGO_API_URL', 'FLOW_API_URL', 'PAYPAL_API_URL']) {
+        expect(worker[name], name).toBeDefined();
+        expect(worker[name], name).toBe(ingress[name]);
+      }
+      // Providers notify `<INGRESS_PUBLIC_URL>/webhooks/<provider>/<tienda>`: the ingress's own URL, not the worker's.
+      expect(worker.INGRESS_PUBLIC_URL).toBe(`https://ingress-${PROJECT_NUMBER}.${String(scope.vars.region)}.run.app`);
+      expect(worker.INGRESS_PUBLIC_URL).toBe(((await evalValue(localValue('service_urls', scope), scope)) as Record<string, string>).ingress);
+      const config = workerConfig.load(worker);
+      expect(config.ingressPublicUrl).toBe(worker.INGRESS_PUBLIC_URL);
+      // The reservation default is the code's own default; the optional link settings are absent unless given.
+      expect(config.reservationTtl).toBe(workerConfig.load({ GOOGLE_CLOUD_PROJECT: PROJECT_ID }).reservationTtl);
+      expect(worker).not.toHaveProperty('PAYMENT_RETURN_URL');
+      expect(worker).not.toHaveProperty('FLOW_PAYER_EMAIL');
+    });
+
+    it('passes PAYMENT_RETURN_URL and FLOW_PAYER_EMAIL to the worker when an environment sets them', async () => {
+      const root = await envScope('prod');
+      root.vars = { ...root.vars, payment_return_url: 'https://shop.example.com/gracias', flow_payer_email: 'pagos@example.com' };
+      const worker = stringEnv((await moduleScope(await moduleScope(root, 'livestreamsell'), 'worker')).vars.env);
+      expect(worker.PAYMENT_RETURN_URL).toBe('https://shop.example.com/gracias');
+      expect(worker.FLOW_PAYER_EMAIL).toBe('pagos@example.com');
+      const config = workerConfig.load(worker);
+      expect([config.paymentReturnUrl, config.flowPayerEmail]).toEqual(['https://shop.example.com/gracias', 'pagos@example.com']);
     });
 
     it.each(ENVIRONMENTS)('%s: each service env is accepted by that service config schema', async (env) => {
@@ -768,6 +853,150 @@ describe('terraform', () => {
       for (const name of ['worker', 'notifier'] as const) {
         expect(((await service(name)).vars.env as Record<string, unknown>).BIGQUERY_DATASET).toEqual(new Ref('module.bigquery.dataset_id'));
       }
+    });
+  });
+
+  describe('worker jobs (Cloud Scheduler) = WORKER_JOBS', () => {
+    let app: Scope;
+    let jobs: Instance[];
+    beforeAll(async () => {
+      app = await appScope('staging');
+      jobs = await instances(app, 'google_cloud_scheduler_job', 'worker_jobs');
+    });
+
+    const workerUrl = () => `https://worker-${PROJECT_NUMBER}.${String(app.vars.region)}.run.app`;
+    const seconds = (d: unknown) => {
+      const m = /^(\d+)s$/.exec(String(d));
+      if (!m) throw new Error(`not a duration in seconds: ${String(d)}`);
+      return Number(m[1]);
+    };
+    /** The period of the cron forms the jobs use (`* * * * *`, `*\/N * * * *`); anything else: extend this first. */
+    const periodSeconds = (schedule: string) => {
+      const m = /^(\*|\*\/(\d+)) \* \* \* \*$/.exec(schedule);
+      if (!m) throw new Error(`unsupported schedule form ${schedule}`);
+      return (m[2] ? Number(m[2]) : 1) * 60;
+    };
+
+    it('declares one job per WORKER_JOBS entry: same name, path and schedule, POSTed to the worker', async () => {
+      const list = (await evalValue(localValue('worker_jobs', app), app)) as Array<Record<string, unknown>>;
+      const pick = (j: { name: unknown; path: unknown; schedule: unknown }) => ({ name: j.name, path: j.path, schedule: j.schedule });
+      const byName = (a: { name: unknown }, b: { name: unknown }) => String(a.name).localeCompare(String(b.name));
+      expect(list.map((j) => pick(j as never)).sort(byName)).toEqual(WORKER_JOBS.map(pick).sort(byName));
+      expect(jobs.map((j) => j.key).sort()).toEqual(WORKER_JOBS.map((j) => j.name).sort());
+      for (const job of WORKER_JOBS) {
+        const body = jobs.find((j) => j.key === job.name)!.body;
+        expect(body.name, job.name).toBe(job.name);
+        expect(body.schedule, job.name).toBe(job.schedule);
+        expect(body.time_zone, job.name).toBe('Etc/UTC');
+        expect(body.region, job.name).toBe(app.vars.region);
+        const http = blockOf(body, 'http_target');
+        expect(http.http_method, job.name).toBe('POST');
+        expect(http.uri, job.name).toBe(new URL(job.path, workerUrl()).toString());
+      }
+    });
+
+    it('enables the Cloud Scheduler API the jobs need', async () => {
+      const apis = await instances(app, 'google_project_service', 'enabled');
+      expect(apis.map((a) => a.body.service)).toContain('cloudscheduler.googleapis.com');
+    });
+
+    it('gives each attempt the worker request timeout, and retries only when the retries end before the next tick', async () => {
+      const timeout = (await moduleScope(app, 'worker')).vars.timeout_seconds as number;
+      for (const j of jobs) {
+        const schedule = String(j.body.schedule);
+        const deadline = seconds(j.body.attempt_deadline);
+        // Scheduler neither abandons (and retries over) a run Cloud Run still serves, nor waits past its cut.
+        expect(deadline, String(j.key)).toBe(timeout);
+        expect(deadline, 'Cloud Scheduler HTTP targets: 15 s to 30 min').toBeGreaterThanOrEqual(15);
+        expect(deadline).toBeLessThanOrEqual(1800);
+        const retry = blockOf(j.body, 'retry_config');
+        const count = retry.retry_count as number;
+        expect(count, String(j.key)).toBeGreaterThanOrEqual(0);
+        expect(count, String(j.key)).toBeLessThanOrEqual(5);
+        expect(retry.max_retry_duration, 'retry_count alone bounds the retries').toBe('0s');
+        // Worst case: every attempt runs to its deadline, with Scheduler's doubling backoff in between.
+        const [minB, maxB, doublings] = [seconds(retry.min_backoff_duration), seconds(retry.max_backoff_duration), retry.max_doublings as number];
+        let worst = deadline;
+        for (let i = 0; i < count; i++) worst += Math.min(maxB, minB * 2 ** Math.min(i, doublings)) + deadline;
+        if (count > 0) expect(worst, `${String(j.key)}: retries must end before the next tick`).toBeLessThanOrEqual(periodSeconds(schedule));
+      }
+      // The every-minute job cannot retry within its minute; the 5-minute one can, once.
+      const retries = Object.fromEntries(jobs.map((j) => [j.key, blockOf(j.body, 'retry_config').retry_count]));
+      expect(retries).toEqual({ 'expire-reservations': 0, 'reconcile-payments': 1 });
+    });
+
+    /** The app with each service account's email resolved the way Google names it (`<account_id>@<project>.iam…`). */
+    async function resolvedApp(env: string): Promise<{ scope: Scope; emails: Record<string, string> }> {
+      const plain = await appScope(env);
+      const emails: Record<string, string> = {};
+      const email = (body: Record<string, unknown>) => `${String(body.account_id)}@${PROJECT_ID}.iam.gserviceaccount.com`;
+      for (const name of ['push', 'scheduler', 'deployer']) emails[`google_service_account.${name}.email`] = email((await instances(plain, 'google_service_account', name))[0]!.body);
+      for (const r of await instances(plain, 'google_service_account', 'runtime')) emails[`google_service_account.runtime[${JSON.stringify(r.key)}].email`] = email(r.body);
+      const root = await envScope(env);
+      root.refs = { ...root.refs, ...emails };
+      return { scope: await moduleScope(root, 'livestreamsell'), emails };
+    }
+
+    /** A Google-style ID token as Cloud Scheduler would send it, signed by a key this test makes. */
+    const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const KID = 'scheduler-test-kid';
+    function idToken(claims: { aud: string; email: string }): string {
+      const now = Math.floor(Date.now() / 1000);
+      const b64 = (v: object | Buffer) => (Buffer.isBuffer(v) ? v : Buffer.from(JSON.stringify(v))).toString('base64url');
+      const header = b64({ alg: 'RS256', typ: 'JWT', kid: KID });
+      const payload = b64({ iss: 'https://accounts.google.com', email_verified: true, iat: now, exp: now + 600, sub: '1', ...claims });
+      return `${header}.${payload}.${b64(sign('RSA-SHA256', Buffer.from(`${header}.${payload}`), keys.privateKey))}`;
+    }
+
+    it.each(ENVIRONMENTS)('%s: signs each job as an account the worker accepts and may invoke it, and nothing more', async (env) => {
+      const { scope, emails } = await resolvedApp(env);
+      const worker = await moduleScope(scope, 'worker');
+      const notifier = await moduleScope(scope, 'notifier');
+      const workerEnv = stringEnv(worker.vars.env);
+      const [job] = await instances(scope, 'google_cloud_scheduler_job', 'worker_jobs');
+      const oidc = blockOf(blockOf(job!.body, 'http_target'), 'oidc_token');
+      const account = String(oidc.service_account_email);
+      expect(account).toBe(emails['google_service_account.scheduler.email']);
+      for (const j of await instances(scope, 'google_cloud_scheduler_job', 'worker_jobs')) {
+        expect(blockOf(blockOf(j.body, 'http_target'), 'oidc_token'), String(j.key)).toEqual(oidc);
+      }
+
+      // Cloud Run: the account holds run.invoker on the worker, and the token's audience is one the worker accepts.
+      expect(worker.vars.invoker_members).toContain(`serviceAccount:${account}`);
+      expect(worker.vars.custom_audiences).toContain(oidc.audience);
+
+      // The worker's own check (shared/pubsub/push-auth.ts), configured from the env Terraform gives it.
+      const auth = pushAuthFromConfig(workerConfig.load(workerEnv));
+      const koa = new Koa();
+      koa.use(createPushAuth({ ...auth, getCerts: async () => ({ [KID]: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString() }) }));
+      koa.use((ctx) => {
+        ctx.status = 204;
+      });
+      const srv = await listen(koa);
+      try {
+        const call = (token: string) => fetch(`${srv.url}/jobs/expire-reservations`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+        expect((await call(idToken({ aud: String(oidc.audience), email: account }))).status).toBe(204);
+        // Without an explicit audience Scheduler signs for the full URI, path included: the worker would refuse it.
+        const uri = String(blockOf(job!.body, 'http_target').uri);
+        expect(uri).not.toBe(oidc.audience);
+        expect((await call(idToken({ aud: uri, email: account }))).status).toBe(401);
+        // The same job signed as any other account of the project is refused.
+        expect((await call(idToken({ aud: String(oidc.audience), email: emails['google_service_account.deployer.email']! }))).status).toBe(401);
+      } finally {
+        await srv.close();
+      }
+
+      // The notifier neither accepts nor lets in the scheduler account.
+      expect(notifier.vars.invoker_members).not.toContain(`serviceAccount:${account}`);
+      expect(notifierConfig.load(stringEnv(notifier.vars.env)).pushAuthServiceAccounts).not.toContain(account);
+
+      // Cloud Scheduler's agent mints the tokens for that one account.
+      const [mint] = await instances(scope, 'google_service_account_iam_member', 'scheduler_agent_token_creator');
+      expect(mint!.body).toEqual({
+        service_account_id: new Ref('google_service_account.scheduler.name'),
+        role: 'roles/iam.serviceAccountTokenCreator',
+        member: `serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-cloudscheduler.iam.gserviceaccount.com`,
+      });
     });
   });
 
@@ -851,6 +1080,14 @@ describe('terraform', () => {
       return [...names].sort();
     }
 
+    /** The per-tienda secret names the payment-link code reads (its `SECRET_NAMES` table). */
+    function paymentLinkSecretNames(): string[] {
+      const text = readFileSync(path.join(ROOT, 'shared/payments/payment-links.ts'), 'utf8');
+      const table = /const SECRET_NAMES[^=]*=\s*\{([\s\S]*?)\n\};/.exec(text);
+      if (!table) throw new Error('SECRET_NAMES not found in shared/payments/payment-links.ts');
+      return [...new Set([...table[1]!.matchAll(/'([a-z0-9-]+)'/g)].map((m) => m[1]!))].sort();
+    }
+
     it('lets only the services that read per-tienda secrets read them, each only what it reads (least privilege)', async () => {
       const app = await appScope('staging');
       const grants = await instances(app, 'google_project_iam_member', 'runtime_tienda_secret_accessor');
@@ -865,9 +1102,11 @@ describe('terraform', () => {
       const reads = {
         ingress: tiendaSecretNamesReadBy('ingress'),
         notifier: tiendaSecretNamesReadBy('notifier'),
-        // The worker creates payment links with the same provider credentials the ingress verifies with.
-        worker: tiendaSecretNamesReadBy('ingress'),
+        // The worker creates payment links (shared/payments/payment-links.ts, SECRET_NAMES) with the same provider
+        // credentials the ingress verifies with.
+        worker: [...new Set([...tiendaSecretNamesReadBy('ingress'), ...paymentLinkSecretNames()])].sort(),
       };
+      expect(paymentLinkSecretNames()).toEqual(expect.arrayContaining(['mercadopago-access-token', 'flow-api-key', 'flow-secret-key', 'paypal-client-id', 'paypal-client-secret']));
       expect(reads.ingress).toEqual(expect.arrayContaining(['mercadopago-access-token', 'mercadopago-webhook-secret', 'flow-secret-key', 'paypal-client-secret']));
       expect(reads.notifier).toEqual(['meta-page-token']);
       expect([...byService.keys()].sort()).toEqual(['ingress', 'notifier', 'worker']);
@@ -898,6 +1137,23 @@ describe('terraform', () => {
       const store = readFileSync(path.join(ROOT, 'shared/idempotency/idempotency-store.ts'), 'utf8');
       expect(store).toContain("?? 'idempotency_keys'");
       expect(store).toMatch(/expires_at: Timestamp\./);
+    });
+
+    it('declares exactly the composite indexes of ORDER_INDEXES, each field in order', async () => {
+      const fs = await moduleScope(await appScope('staging'), 'firestore');
+      const indexes = await instances(fs, 'google_firestore_index', 'composite');
+      // What Firestore gets: the collection and the `fields` blocks in order (the dynamic block expanded).
+      const declared = indexes.map((i) => ({
+        collection: i.body.collection,
+        fields: (i.body.fields as Array<{ field_path: string; order: string }>).map((f) => [f.field_path, f.order]),
+      }));
+      const expected = ORDER_INDEXES.map((x) => ({ collection: x.collection, fields: x.fields.map((f) => [...f]) }));
+      const sorted = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort();
+      expect(sorted(declared)).toEqual(sorted(expected));
+      for (const i of indexes) {
+        expect(i.body.query_scope, String(i.key)).toBe('COLLECTION');
+        expect(i.body.database, String(i.key)).toEqual(await evalValue(localValue('database_name', fs), fs));
+      }
     });
   });
 

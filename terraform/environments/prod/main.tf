@@ -15,6 +15,8 @@ module "livestreamsell" {
   dead_letter_operators               = var.dead_letter_operators
   analytics_readers                   = var.analytics_readers
   github_trigger                      = var.github_trigger
+  payment_return_url                  = var.payment_return_url
+  flow_payer_email                    = var.flow_payer_email
   log_level                           = "INFO"
   deletion_protection                 = true
 

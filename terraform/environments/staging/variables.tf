@@ -60,3 +60,15 @@ variable "github_trigger" {
   description = "GitHub repository whose pushes or tags run cloudbuild.yaml in this environment; null = no trigger."
   default     = null
 }
+
+variable "payment_return_url" {
+  type        = string
+  description = "Where the payment provider sends the buyer after paying (https). Required before any Flow or PayPal tienda sells; null = not set."
+  default     = null
+}
+
+variable "flow_payer_email" {
+  type        = string
+  description = "Payer email sent to Flow with every payment (Flow requires one; Meta gives none). Required before any Flow tienda sells; null = not set."
+  default     = null
+}

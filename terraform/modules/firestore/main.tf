@@ -1,5 +1,10 @@
-# Firestore in Native mode. Collections need no declaration (idempotency_keys, tiendas, meta_accounts, …);
-# what Terraform must own is the TTL policy that expires old idempotency keys (DESIGN §4).
+# Firestore in Native mode. Collections need no declaration (idempotency_keys, tiendas, meta_accounts, orders, …);
+# what Terraform must own is the TTL policy that expires old idempotency keys (DESIGN §4) and the composite indexes
+# of the order queries (indexes.tf).
+
+locals {
+  database_name = var.create_database ? google_firestore_database.this[0].name : var.database_name
+}
 
 resource "google_firestore_database" "this" {
   count = var.create_database ? 1 : 0
@@ -18,7 +23,7 @@ resource "google_firestore_database" "this" {
 # from single-field indexing: nothing queries it, and an index on an ever-increasing timestamp is a write hotspot.
 resource "google_firestore_field" "idempotency_keys_ttl" {
   project    = var.project_id
-  database   = var.create_database ? google_firestore_database.this[0].name : var.database_name
+  database   = local.database_name
   collection = "idempotency_keys"
   field      = "expires_at"
 

@@ -16,7 +16,7 @@ variable "database_name" {
 
 variable "create_database" {
   type        = bool
-  description = "Create the database. false when the project already has one (only the TTL policy is managed then)."
+  description = "Create the database. false when the project already has one (only the TTL policy and the indexes are managed then)."
   default     = true
 }
 

@@ -2,6 +2,8 @@
 # - one runtime service account per service; each gets only what its code calls;
 # - a separate push service account: Pub/Sub signs push requests as it, and it is the only invoker of worker and
 #   notifier (granted on those two services, in ../cloud-run-service/iam.tf);
+# - a separate scheduler service account: Cloud Scheduler signs the worker's job requests as it; it invokes the
+#   worker only, and only the worker accepts it (scheduler.tf);
 # - topic, subscription, secret and dataset grants live next to those resources, as additive `_member`s;
 # - the few project-level grants below are additive `google_project_iam_member`s (never `_binding` / `_policy`,
 #   which would overwrite grants made elsewhere), and the secret one is conditioned on the `tienda-` prefix.
@@ -26,6 +28,27 @@ resource "google_service_account_iam_member" "pubsub_agent_push_token_creator" {
   service_account_id = google_service_account.push.name
   role               = "roles/iam.serviceAccountTokenCreator"
   member             = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+}
+
+# Cloud Scheduler signs the worker's job requests (scheduler.tf) as its own account rather than the push account:
+# - it can invoke, and is accepted by, the worker only — the notifier never sees a job, so it does not trust it;
+# - each Google agent mints tokens for one account: Pub/Sub for the push account, Cloud Scheduler for this one;
+# - a refused or unexpected caller shows which of the two it was.
+resource "google_service_account" "scheduler" {
+  project      = var.project_id
+  account_id   = "lss-scheduler"
+  display_name = "LiveStreamSell Cloud Scheduler (OIDC identity of the worker's jobs)"
+}
+
+# Cloud Scheduler mints the jobs' OIDC tokens as the scheduler account. Its agent has this through its own role on
+# projects created after 2019-03-19; granted here on this one account so older projects work too.
+resource "google_service_account_iam_member" "scheduler_agent_token_creator" {
+  service_account_id = google_service_account.scheduler.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-cloudscheduler.iam.gserviceaccount.com"
+
+  # The agent exists once the API is enabled.
+  depends_on = [google_project_service.enabled]
 }
 
 # Firestore has no per-collection IAM: idempotency keys (all three), tiendas / meta_accounts / lives / orders.

@@ -1,5 +1,6 @@
-# The whole pipeline for one environment: three Cloud Run services from one image, the Pub/Sub topology,
-# the analytics dataset, Firestore's TTL policy and the platform secrets. environments/<env> only call this.
+# The whole pipeline for one environment: three Cloud Run services from one image, the Pub/Sub topology, the
+# worker's Cloud Scheduler jobs, the analytics dataset, Firestore's TTL policy and indexes, and the platform
+# secrets. environments/<env> only call this.
 
 locals {
   labels = merge(var.labels, { app = "livestreamsell", environment = var.environment })
@@ -25,6 +26,19 @@ locals {
     PUSH_AUTH_ENABLED          = "true"
     PUSH_AUTH_SERVICE_ACCOUNTS = google_service_account.push.email
     RETRY_SCHEDULE             = var.retry_schedule
+  }
+
+  # The worker's request timeout. It must exceed the longest ack deadline of its subscriptions (ai_processing:
+  # 60 s), and it is the attempt deadline of its Cloud Scheduler jobs (scheduler.tf).
+  worker_timeout_seconds = 120
+
+  # Payment-link settings only some tiendas need (Flow / PayPal refuse links without them): set only when given,
+  # so an unset variable leaves the code's "not configured" instead of an empty string.
+  worker_optional_env = {
+    for name, value in {
+      PAYMENT_RETURN_URL = var.payment_return_url
+      FLOW_PAYER_EMAIL   = var.flow_payer_email
+    } : name => value if value != null
   }
 }
 
@@ -73,20 +87,32 @@ module "worker" {
   min_instances = var.scaling.worker.min_instances
   max_instances = var.scaling.worker.max_instances
   # Mostly waiting on Gemini / Firestore: I/O bound, so several requests per instance.
-  concurrency = 40
-  # Must exceed the longest ack deadline of its subscriptions (ai_processing: 60 s).
-  timeout_seconds     = 120
-  memory              = "1Gi"
-  invoker_members     = ["serviceAccount:${google_service_account.push.email}"]
+  concurrency     = 40
+  timeout_seconds = local.worker_timeout_seconds
+  memory          = "1Gi"
+  # Pub/Sub pushes as the push account, Cloud Scheduler calls the jobs as the scheduler account (scheduler.tf).
+  invoker_members = [
+    "serviceAccount:${google_service_account.push.email}",
+    "serviceAccount:${google_service_account.scheduler.email}",
+  ]
   developer_members   = ["serviceAccount:${google_service_account.deployer.email}"]
   custom_audiences    = [local.service_urls.worker]
   deletion_protection = var.deletion_protection
   labels              = local.labels
   env = merge(local.common_env, local.push_env, {
     PUSH_AUTH_AUDIENCE = local.service_urls.worker
-    BIGQUERY_DATASET   = module.bigquery.dataset_id
-    GEMINI_USE_VERTEX  = var.gemini_use_vertex ? "true" : "false"
-  }, var.service_env.worker)
+    # The jobs pass the same OIDC check as the pushes: the worker also accepts the scheduler account.
+    PUSH_AUTH_SERVICE_ACCOUNTS = "${google_service_account.push.email},${google_service_account.scheduler.email}"
+    BIGQUERY_DATASET           = module.bigquery.dataset_id
+    GEMINI_USE_VERTEX          = var.gemini_use_vertex ? "true" : "false"
+    # Payment links (shared/payments): the same provider hosts as the ingress, and the ingress's public URL, where
+    # providers send `<url>/webhooks/<provider>/<tienda_id>` for the links the worker creates.
+    MERCADOPAGO_API_URL = var.provider_urls.mercadopago
+    FLOW_API_URL        = var.provider_urls.flow
+    PAYPAL_API_URL      = var.provider_urls.paypal
+    INGRESS_PUBLIC_URL  = local.service_urls.ingress
+    RESERVATION_TTL     = var.reservation_ttl
+  }, local.worker_optional_env, var.service_env.worker)
 
   depends_on = [google_project_service.enabled]
 }

@@ -4,10 +4,14 @@ output "service_urls" {
 }
 
 output "service_accounts" {
-  description = "Runtime service account of each service, and the push identity and deployer."
+  description = "Runtime service account of each service, and the push, scheduler and deployer identities."
   value = merge(
     { for name, sa in google_service_account.runtime : name => sa.email },
-    { push = google_service_account.push.email, deployer = google_service_account.deployer.email },
+    {
+      push      = google_service_account.push.email
+      scheduler = google_service_account.scheduler.email
+      deployer  = google_service_account.deployer.email
+    },
   )
 }
 
@@ -24,4 +28,9 @@ output "bigquery_dataset" {
 output "dead_letter_subscriptions" {
   description = "Pull subscriptions that hold dead-lettered messages, by main topic."
   value       = module.pubsub.dead_letter_subscriptions
+}
+
+output "scheduler_jobs" {
+  description = "The worker's Cloud Scheduler jobs: name => target URI (`gcloud scheduler jobs run <name>` to run one now)."
+  value       = { for name, job in google_cloud_scheduler_job.worker_jobs : name => job.http_target[0].uri }
 }

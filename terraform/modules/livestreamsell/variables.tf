@@ -77,6 +77,40 @@ variable "provider_urls" {
   description = "Base URLs of the outside APIs: sandbox hosts in staging, production hosts in prod."
 }
 
+variable "payment_return_url" {
+  type        = string
+  description = "Worker PAYMENT_RETURN_URL: where the provider sends the buyer after paying. Flow and PayPal links are refused without it; null = not set (Mercado Pago tiendas only)."
+  default     = null
+
+  validation {
+    condition     = var.payment_return_url == null || can(regex("^https://", var.payment_return_url))
+    error_message = "payment_return_url must be an https:// URL."
+  }
+}
+
+variable "flow_payer_email" {
+  type        = string
+  description = "Worker FLOW_PAYER_EMAIL: payer email Flow's payment/create requires (Meta gives no buyer email). Flow links are refused without it; null = not set."
+  default     = null
+}
+
+variable "reservation_ttl" {
+  type        = string
+  description = "Worker RESERVATION_TTL: how long a reserved item waits for its payment before the expire-reservations job releases it (e.g. 30m, 1h)."
+  default     = "30m"
+
+  validation {
+    condition     = can(regex("^[0-9]+(ms|s|m|h)$", var.reservation_ttl))
+    error_message = "reservation_ttl must be a duration such as 30m, 45m or 1h."
+  }
+}
+
+variable "scheduler_region" {
+  type        = string
+  description = "Region of the Cloud Scheduler jobs; null = var.region. Only for a Cloud Run region Cloud Scheduler does not serve."
+  default     = null
+}
+
 variable "service_env" {
   type = object({
     ingress  = map(string)

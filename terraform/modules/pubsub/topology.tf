@@ -86,10 +86,11 @@ locals {
   # Who publishes to the main topics. Consumers also publish to their own retry and dead-letter topics (iam.tf).
   # There is no code constant for this: it follows the flow in DESIGN §1 (ingress → incoming_comments and
   # payment_events; worker → ai_processing and notification_delivery); buyers' Messenger / Instagram messages:
-  # ingress → buyer_messages.
+  # ingress → buyer_messages; the worker's reconcile-payments job → payment_events (what webhooks missed).
+  # tests/unit/terraform.test.ts derives the same map from the `TOPIC_NAMES.<topic>` each service's code publishes to.
   producers = {
     incoming_comments     = ["ingress"]
-    payment_events        = ["ingress"]
+    payment_events        = ["ingress", "worker"]
     ai_processing         = ["worker"]
     notification_delivery = ["worker"]
     buyer_messages        = ["ingress"]
