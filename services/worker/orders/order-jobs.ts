@@ -21,6 +21,11 @@ export interface OrderJobDeps {
   batchSize?: number;
   /** A delivery still pending this long after the order last changed was abandoned by its handler. */
   deliveryGraceMs?: number;
+  /**
+   * Work budget of one run, below the worker's request timeout (120 s) and Scheduler's attempt deadline: a run
+   * stops taking new orders past it and reports `truncated`; the next tick goes on. Default 60 s.
+   */
+  runBudgetMs?: number;
 }
 
 export interface ExpireSummary {
@@ -28,6 +33,7 @@ export interface ExpireSummary {
   redelivered: number;
   livesDrained: number;
   errors: number;
+  truncated: boolean;
 }
 
 export interface ReconcileSummary {
@@ -35,6 +41,7 @@ export interface ReconcileSummary {
   published: number;
   duplicates: number;
   errors: number;
+  truncated: boolean;
 }
 
 /**
@@ -54,9 +61,11 @@ export class OrderJobs {
 
   /** Overdue reservations → released and their buyers told; abandoned deliveries finished; waitlists served. */
   async expireReservations(): Promise<ExpireSummary> {
-    const summary: ExpireSummary = { expired: 0, redelivered: 0, livesDrained: 0, errors: 0 };
+    const summary: ExpireSummary = { expired: 0, redelivered: 0, livesDrained: 0, errors: 0, truncated: false };
     const log = getLogger();
+    const over = this.budget(summary);
     for (const o of await this.deps.orders.overdue(new Date(this.now()).toISOString(), this.batch)) {
+      if (over()) break;
       try {
         const released = await this.deps.outcomes.release(o.order_id, 'expired', 'reservation_expired', ['pending_payment']);
         if (released) summary.expired++;
@@ -67,6 +76,7 @@ export class OrderJobs {
     }
     // Stock the merchant added to the catalog, or a release whose drain was cut short: serve the waitlists.
     for (const key of await this.deps.orders.livesWithWaitlist(this.batch)) {
+      if (over()) break;
       const [tienda_id, live_id] = key.split('/') as [string, string];
       try {
         const live = await this.deps.outcomes.liveCatalog({ tienda_id, live_id });
@@ -79,6 +89,7 @@ export class OrderJobs {
     }
     const graceIso = new Date(this.now() - (this.deps.deliveryGraceMs ?? 30_000)).toISOString();
     for (const o of await this.deps.orders.deliveryPending(this.batch)) {
+      if (over()) break;
       if (o.updated_at > graceIso) continue; // its own handler is probably still on it
       try {
         if (o.alloc_pending) await this.deps.outcomes.settleAndDeliver(o);
@@ -97,13 +108,15 @@ export class OrderJobs {
    * with the ingress's keys: the consumer settles it once, and a webhook arriving later is a duplicate.
    */
   async reconcilePayments(): Promise<ReconcileSummary> {
-    const summary: ReconcileSummary = { checked: 0, published: 0, duplicates: 0, errors: 0 };
+    const summary: ReconcileSummary = { checked: 0, published: 0, duplicates: 0, errors: 0, truncated: false };
+    const over = this.budget(summary);
     const candidates: Order[] = [
       ...(await this.deps.orders.byStatus('pending_payment', this.batch)),
       // A payment made just before expiry whose webhook never came still counts (re-taken or reviewed).
       ...(await this.deps.orders.byStatus('expired', this.batch)).filter((o) => Date.parse(o.updated_at) > this.now() - 24 * 3600_000),
     ].filter((o) => o.payment !== null);
     for (const o of candidates) {
+      if (over()) break;
       summary.checked++;
       try {
         const found = await this.deps.payments.find({ tiendaId: o.tienda_id, provider: o.provider, orderId: o.order_id, providerRef: o.payment!.ref });
@@ -129,5 +142,11 @@ export class OrderJobs {
       }
     }
     return summary;
+  }
+
+  /** A check that turns true (and marks the summary truncated) once the run's budget is spent. */
+  private budget(summary: { truncated: boolean }): () => boolean {
+    const until = Date.now() + (this.deps.runBudgetMs ?? 60_000);
+    return () => (Date.now() > until ? (summary.truncated = true) : false);
   }
 }
