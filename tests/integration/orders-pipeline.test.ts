@@ -5,6 +5,8 @@ import type { LiveInput } from '../../shared/tiendas/live-store.js';
 import type { Order } from '../../services/worker/orders/order-model.js';
 import { DEMO_CATALOG, LIVE_POST, WORKER_TIENDA, startWorkerHarness, type WorkerHarness } from '../helpers/worker-harness.js';
 import { waitUntil } from '../helpers/test-kit.js';
+import { createOrderParts } from '../../services/worker/app.js';
+import { OrderJobs } from '../../services/worker/orders/order-jobs.js';
 
 const PRODUCTS: LiveInput['products'] = [
   {
@@ -124,5 +126,14 @@ describe('orders through the pipeline: comment → intent → order → notifica
     expect(notesFor(id)[0]!.text).toMatch(/no pudimos generar el link de pago/);
     const stock = (await h.firestore.doc(`tiendas/${WORKER_TIENDA.id}/lives/${DEMO_CATALOG.live_id}/allocation/stock`).get()).get('available') as Record<string, number>;
     expect(stock['301:negra:L']).toBe(3); // 4 − the order of b6; b7's unit came back
+  });
+
+  it('a job whose run budget is spent stops taking orders and says so (the next tick goes on)', async () => {
+    const parts = createOrderParts(h.deps);
+    const jobs = new OrderJobs({ ...h.deps, orders: parts.orders, allocator: parts.allocator, outcomes: parts.outcomes, payments: h.deps.paymentStatus, runBudgetMs: -1 });
+    expect(await jobs.reconcilePayments()).toMatchObject({ checked: 0, truncated: true });
+    const full = await createOrderParts(h.deps).jobs.reconcilePayments();
+    expect(full.truncated).toBe(false);
+    expect(full.checked).toBeGreaterThan(0);
   });
 });
