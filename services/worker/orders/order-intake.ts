@@ -1,4 +1,5 @@
 import type { Firestore } from '@google-cloud/firestore';
+import type { NotificationKind } from '../../../shared/events/event-schemas.js';
 import { addLogContext } from '../../../shared/logging/log-context.js';
 import { getLogger } from '../../../shared/logging/logger.js';
 import type { Live } from '../../../shared/tiendas/live-store.js';
@@ -56,18 +57,7 @@ export class OrderIntake {
   private async purchase(intent: StoredIntent, live: Live, comment: CommentRecord, buyer: OrderBuyer): Promise<IntakeResult> {
     const resolved = resolveOrderItems(intent.result.items, live.products);
     if (!resolved.ok) {
-      await this.deps.outcomes.tell({
-        notificationId: `${comment.comment_id}:clarification`,
-        kind: 'clarification',
-        text: text.clarificationText(resolved.problem, live.products, buyer.author_name),
-        tiendaId: live.tienda_id,
-        liveId: live.live_id,
-        commentId: comment.comment_id,
-        buyer,
-        orderId: null,
-        paymentUrl: null,
-        eventAt: comment.created_time,
-      });
+      await this.reply(comment, live, buyer, 'clarification', 'clarification', text.clarificationText(resolved.problem, live.products, buyer.author_name));
       return { action: 'clarification' };
     }
     const tienda = await this.deps.outcomes.tienda(live.tienda_id);
@@ -137,18 +127,7 @@ export class OrderIntake {
       }
     }
     if (!orderId) {
-      await this.deps.outcomes.tell({
-        notificationId: `${comment.comment_id}:nothing_to_cancel`,
-        kind: 'info',
-        text: text.noOrderToCancelText(buyer.author_name),
-        tiendaId: live.tienda_id,
-        liveId: live.live_id,
-        commentId: comment.comment_id,
-        buyer,
-        orderId: null,
-        paymentUrl: null,
-        eventAt: comment.created_time,
-      });
+      await this.reply(comment, live, buyer, 'nothing_to_cancel', 'info', text.noOrderToCancelText(buyer.author_name));
       return { action: 'nothing_to_cancel' };
     }
     const released = await this.deps.outcomes.release(orderId, 'cancelled', 'buyer_cancelled', ['pending_payment', 'waitlisted']);
@@ -172,10 +151,16 @@ export class OrderIntake {
       const stock = await this.deps.allocator.stock(live);
       answer = text.productAnswerText(product, availableVariants(product, stock.available), ctx, buyer.author_name);
     } else answer = text.catalogOverviewText(live.products, ctx, buyer.author_name);
-    await this.deps.outcomes.tell({
-      notificationId: `${comment.comment_id}:answer`,
-      kind: 'question_answer',
-      text: answer,
+    await this.reply(comment, live, buyer, 'answer', 'question_answer', answer);
+    return { action: 'answer' };
+  }
+
+  /** A message about a comment that became no order (one per comment and `what`). */
+  private reply(comment: CommentRecord, live: Live, buyer: OrderBuyer, what: string, kind: NotificationKind, message: string): Promise<void> {
+    return this.deps.outcomes.tell({
+      notificationId: `${comment.comment_id}:${what}`,
+      kind,
+      text: message,
       tiendaId: live.tienda_id,
       liveId: live.live_id,
       commentId: comment.comment_id,
@@ -184,7 +169,6 @@ export class OrderIntake {
       paymentUrl: null,
       eventAt: comment.created_time,
     });
-    return { action: 'answer' };
   }
 
   /**

@@ -238,14 +238,10 @@ export class OrderOutcomes {
     return updated;
   }
 
-  private readonly tiendaCache = new Map<string, Tienda>();
+  /** The tienda (TiendaStore caches it briefly and bounds the cache). */
   async tienda(id: string): Promise<Tienda> {
-    const cached = this.tiendaCache.get(id);
-    if (cached) return cached;
     const t = await this.deps.tiendas.get(id);
     if (!t) throw new TransientError(`tienda ${id} not found`, 'tienda_not_found');
-    if (this.tiendaCache.size > 1000) this.tiendaCache.clear();
-    this.tiendaCache.set(id, t);
     return t;
   }
 
