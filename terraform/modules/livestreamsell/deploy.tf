@@ -1,6 +1,7 @@
-# What Cloud Build needs to run cloudbuild.yaml: an image repository and a deployer identity with just enough
-# rights — push images, deploy revisions of the three services, act as their runtime accounts, provision the
-# topology (`npm run provision`), write build logs.
+# What Cloud Build needs to run cloudbuild.yaml and cloudbuild.bootstrap.yaml: an image repository and a deployer
+# identity with just enough rights — push images, deploy revisions of the three services, act as their runtime
+# accounts, provision the topology (`npm run provision`), write build logs, read the sources `gcloud builds submit`
+# uploads. Every build runs as the deployer, the bootstrap one included (docs/deploy.md, Bootstrap).
 
 resource "google_artifact_registry_repository" "images" {
   project       = var.project_id
