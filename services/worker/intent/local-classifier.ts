@@ -26,7 +26,7 @@
  */
 import { getCatalogIndex } from './catalog-index.js';
 import { matchCatalog, type MatchResult, type Mention } from './catalog-matcher.js';
-import { detectCues, type Clause, type Cue } from './intent-cues.js';
+import { claimCondition, detectCues, type Clause, type Cue } from './intent-cues.js';
 import type { Catalog, Intent, IntentItem, IntentResult } from './intent-types.js';
 import { canonicalWord, isKnownWord } from './intent-vocabulary.js';
 import { buildItems, type ItemIssue } from './item-builder.js';
@@ -66,8 +66,11 @@ const UNKNOWN_REQUEST = /(?:^| )me (?:la|lo|las|los) [a-z]+(?:as|es)(?= |$)/;
 const COLLECTIVE = /(?:^| )(?:todas|todos|todo|cada|toda la coleccion)(?= |$)/;
 /** "la misma que ella", "la otra", "la de antes": a reference to something other than the featured product. */
 const REFERENCE = /(?:^| )(?:misma|mismo|igual|iguales|otra|otro|anterior|de antes|del principio|primera|ultima|de la foto|que mostraste)(?= |$)/;
-/** "si no hay, la azul", "la roja o la azul": the claim depends on something. */
-const CONDITIONAL = /(?:^| )(?:si no|sino|o si no|si hay|si tienen|si queda|o la|o el)(?= |$)/;
+/**
+ * "si no hay, la azul", "la roja o la azul": an alternative. (A claim conditional on stock — "si hay en 40 me lo
+ * llevo" — is a plain purchase of that variant; one conditional on anything else is a question: claimCondition.)
+ */
+const CONDITIONAL = /(?:^| )(?:si no|sino|o si no|o la|o el)(?= |$)/;
 
 const ITEM_PENALTY: Record<ItemIssue['kind'], number> = {
   'unknown-colour': 0.35,
@@ -233,7 +236,16 @@ export function classifyLocal(text: string, catalog: Catalog, options: ClassifyL
 
   const match = matchCatalog(tokenize(text), catalog, featured);
   const { clauses, hasQuestionMark, units } = canonicalise(match);
-  const cues = detectCues(clauses);
+  let cues = detectCues(clauses);
+  const condition = claimCondition(clauses);
+  if (condition === 'deal' && cues.some((c) => c.intent === 'purchase') && !cues.some((c) => c.intent === 'cancel')) {
+    // "si me hacen descuento me llevo dos pares": not an order until the seller answers — a question.
+    cues = [
+      ...cues.filter((c) => c.intent !== 'purchase'),
+      { name: 'conditional-claim', intent: 'question', strength: 'strong', request: false, clause: 0, negated: false, undo: false },
+    ];
+  }
+  if (condition === 'availability') signals.push('claim conditional on stock (a purchase: reserved or waitlisted)');
   const bare = bareness(match, units);
 
   const wordCount = match.tokens.filter((t) => t.kind === 'word' || t.kind === 'number').length;
