@@ -355,6 +355,9 @@ export function matchCatalog(tokens: Token[], catalog: Catalog, featured: string
       itemish(afterDe) ||
       (next.kind === 'number' && !q.article) ||
       QUANTITY_TAIL.has(next.norm) ||
+      SIZE_INTRODUCERS.has(next.norm) || // "uno talla 2 y otro talla 6"
+      COUNT_NOUNS.has(next.norm) || // "dos pares blancos"
+
       (q.article && (ARTICLES.has(next.norm) || next.norm === 'en')) ||
       (next.norm === 'en' && itemish(roleOf[q.end + 1])) || // "dos en M y una en G"
       q.distributive === true;

@@ -44,6 +44,8 @@ interface Draft {
   colourAfterList: boolean;
   /** The size came after a list separator ("dos botines burdeo, 36 y 39"). */
   sizeAfterList: boolean;
+  /** The draft was opened after a list separator ("y", ","). */
+  afterList: boolean;
 }
 
 const emptyDraft = (): Draft => ({
@@ -55,6 +57,7 @@ const emptyDraft = (): Draft => ({
   quantity: null,
   colourAfterList: false,
   sizeAfterList: false,
+  afterList: false,
 });
 
 const hasContent = (d: Draft): boolean =>
@@ -90,6 +93,7 @@ export function buildItems(
     const prev = cur;
     if (hasContent(prev)) drafts.push(prev);
     cur = emptyDraft();
+    cur.afterList = pendingSplit;
     if (inheritProduct && prev.product !== null) {
       cur.product = prev.product;
       cur.productInherited = true;
@@ -186,6 +190,13 @@ export function buildItems(
     }
   }
   if (hasContent(cur)) drafts.push(cur);
+  // "el conjunto rojo talla 6" read with a typo'd "talla": a lone count after an item, with no list word
+  // before it, is more likely a size or a code we did not recognise than a second item.
+  drafts.forEach((d, i) => {
+    if (i > 0 && d.quantity && !d.quantity.article && !d.colour && !d.size && (d.product === null || d.productInherited) && !d.afterList) {
+      issues.push({ kind: 'unplaced-number', detail: `"${d.quantity.value}" after an item, without "y" or a comma` });
+    }
+  });
 
   distributeCounts(drafts, issues);
 
@@ -269,9 +280,25 @@ export function buildItems(
  * - "2 negros de 128, uno para mi vieja": a bare "uno" after a count is part of it, not another item.
  */
 function distributeCounts(drafts: Draft[], issues: ItemIssue[]): void {
-  const head = drafts[0];
+  let head = drafts[0];
   if (!head || drafts.length < 2) return;
-  const rest = drafts.slice(1);
+  let rest = drafts.slice(1);
+
+  // "gorros: uno rosa y uno azul": the product alone heads the list of its variants.
+  if (
+    head.product !== null &&
+    !head.productInherited &&
+    !head.quantity &&
+    !head.colour &&
+    !head.size &&
+    rest.every((d) => (d.product === head?.product || d.productInherited) && (d.colour !== null || d.size !== null))
+  ) {
+    for (const d of rest) d.productInherited = false;
+    drafts.shift();
+    head = drafts[0];
+    rest = drafts.slice(1);
+    if (!head || drafts.length < 2) return;
+  }
 
   if (head.quantity && head.quantity.value >= 2) {
     const total = rest.reduce((sum, d) => sum + (d.quantity?.value ?? 1), 0);

@@ -197,7 +197,7 @@ function bareness(match: MatchResult, units: string[]): Bareness {
       claimWords++;
       continue;
     }
-    if (unit === 'para' || unit === 'mi') {
+    if (unit === 'para' || unit === 'mi' || unit === 'mis') {
       // "para mí": a claim marker
       if (unit === 'mi') claimWords++;
       continue;

@@ -151,6 +151,8 @@ export const SIZE_INTRODUCERS: ReadonlySet<string> = new Set([
   'talle',
   'talles',
   'tala',
+  'tlla',
+  'taya',
   'size',
   'calzo',
   'calza',
@@ -310,7 +312,7 @@ export const FILLER_WORDS: ReadonlySet<string> = new Set([
   'amix', 'ami', 'reina', 'mami', 'nena', 'vecina', 'querida', 'mija', 'mijita', 'senora', 'sra', 'seno', 'dona',
   'jefa', 'bb', 'y', 'e', 'con', 'tambien', 'x', 'cod', 'codigo', 'numero', 'nro', 'otra', 'otro', 'mas', 'si', 'ok',
   'ahi', 'aca', 'aqui', 'esa', 'ese', 'esta', 'este', 'nomas', 'plis', 'porfis',
-  'porfavor', 'xfa', 'fa', 'producto', 'modelo', 'ref', 'a', 'o', 'u',
+  'porfavor', 'xfa', 'fa', 'producto', 'modelo', 'ref', 'a', 'o', 'u', 'n', 'nº', 'tono', 'regalo',
 ]);
 
 /** Family and friends: "mi hermana quiere la azul" is a purchase on someone's behalf. */
@@ -321,6 +323,8 @@ export const THIRD_PARTIES: ReadonlySet<string> = new Set([
   'companero', 'bebe', 'nena', 'nene', 'gorda', 'gordo', 'flaca', 'flaco', 'pareja', 'hermanita', 'mamita', 'hijita',
   'nina', 'nino', 'ninas', 'ninos', 'hijito', 'nietecita', 'sobrinita', 'princesa', 'chiquita', 'chiquito', 'bebita',
   'peque', 'enana', 'enano', 'mamacita', 'amor', 'esposita', 'cunadita', 'primita', 'tiita', 'hermanito', 'mami',
+  'vieja', 'viejo', 'viejita', 'viejito', 'madre', 'padre', 'hermanas', 'hermanos', 'sobrinas', 'sobrinos', 'nietas',
+  'nietos', 'pololo', 'polola', 'jefe',
 ]);
 
 /** Common Spanish words: used only to tell "chatter we understand" from "words we do not know". */
