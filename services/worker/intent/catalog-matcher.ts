@@ -147,7 +147,9 @@ function expandTokens(tokens: Token[], index: CatalogIndex): Token[] {
         continue;
       }
       const prev = out[out.length - 1];
-      const spelled = readSpelledNumber(norms, i, prev !== undefined && SIZE_INTRODUCERS.has(prev.norm));
+      // Small numbers too after "talla" ("talla cuatro") or before a unit the catalog uses ("una plaza", "dos metros").
+      const unitAfter = index.unitWords.has(norms[i + 1] ?? '');
+      const spelled = readSpelledNumber(norms, i, unitAfter || (prev !== undefined && SIZE_INTRODUCERS.has(prev.norm)), unitAfter);
       if (spelled) {
         const value = String(spelled.value);
         const raw = tokens.slice(i, i + spelled.length).map((x) => x.raw).join(' ');
@@ -155,7 +157,8 @@ function expandTokens(tokens: Token[], index: CatalogIndex): Token[] {
         i += spelled.length - 1;
         continue;
       }
-      if (!index.phraseTokens.has(t.norm)) {
+      // A word of a catalog phrase stays whole ("3m" of "0 - 3m"), except a count ("x3" of "pack x3" is "x 3" here).
+      if (!index.phraseTokens.has(t.norm) || (/^(?:x\d{1,2}|\d{1,2}x)$/.test(t.norm) && !index.exact.has(t.norm))) {
         const parts = splitMixedWord(t);
         if (parts) {
           out.push(...parts);

@@ -15,6 +15,7 @@ export interface ItemIssue {
     | 'unknown-size'
     | 'no-product'
     | 'ambiguous-product'
+    | 'ambiguous-featured'
     | 'inferred-product'
     | 'distributed'
     | 'dropped-total'
@@ -231,7 +232,8 @@ export function buildItems(
       continue;
     }
     if (d.alternatives.length > 0 && !d.productInherited) {
-      issues.push({ kind: 'ambiguous-product', detail: `could also be ${d.alternatives.join(', ')}` });
+      // The product on screen is the likely reading of a word several products answer to ("cargador").
+      issues.push({ kind: code === featured ? 'ambiguous-featured' : 'ambiguous-product', detail: `could also be ${d.alternatives.join(', ')}` });
     }
     let color: string | null = null;
     // A dimension with one value needs no words: "quiero los mocasines talla 39" is the only colour they come in.

@@ -77,9 +77,11 @@ const ITEM_PENALTY: Record<ItemIssue['kind'], number> = {
   'unknown-size': 0.35,
   'no-product': 0.5,
   'ambiguous-product': 0.2,
+  'ambiguous-featured': 0.08,
   'inferred-product': 0.1,
-  distributed: 0.2,
-  'dropped-total': 0.15,
+  // A list resolved by its counts ("3 bolsos: negro, café y beige"): right when the counts add up, still checked.
+  distributed: 0.12,
+  'dropped-total': 0.12,
   'vague-quantity': 0.2,
   'large-quantity': 0.2,
   'unplaced-number': 0.3,

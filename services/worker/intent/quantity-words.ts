@@ -176,9 +176,15 @@ function spelledBelowHundred(norms: readonly string[], i: number): { value: numb
 /**
  * A number spelled out at `norms[i]` ("treinta y siete" = 37, "veinticuatro", "cien", "doscientos cincuenta y
  * seis"), with the tokens it spans. Sizes are said this way ("talla treinta y siete", "la de cien"); the small
- * ones (up to "doce") are left to readQuantityWord unless `small` is set (after "talla": "talla cuatro").
+ * ones (up to "doce") are left to readQuantityWord unless `small` is set (after "talla": "talla cuatro"; before a
+ * unit: "dos metros"), and "un/una" only before a unit (`unitAfter`: "una plaza"; "talla un poco chica" is no number).
  */
-export function readSpelledNumber(norms: readonly string[], i: number, small = false): { value: number; length: number } | null {
+export function readSpelledNumber(
+  norms: readonly string[],
+  i: number,
+  small = false,
+  unitAfter = false,
+): { value: number; length: number } | null {
   const w = norms[i];
   if (w === undefined) return null;
   const hundreds = SPELLED_HUNDREDS.get(w);
@@ -189,6 +195,6 @@ export function readSpelledNumber(norms: readonly string[], i: number, small = f
   }
   const below = spelledBelowHundred(norms, i);
   if (!below) return null;
-  if (below.value <= 12 && below.length === 1 && (!small || w === 'un' || w === 'una')) return null; // "talla un poco chica
+  if (below.value <= 12 && below.length === 1 && (!small || ((w === 'un' || w === 'una') && !unitAfter))) return null; // "talla un poco chica
   return below;
 }
