@@ -501,7 +501,8 @@ function classifyNumbers(
       continue;
     }
     // Numbers glued to "x" or a count noun ("x2", "2x", "2 unidades") are counts whatever else they could be.
-    if (prev === 'x' || (next !== undefined && COUNT_NOUNS.has(next) && next !== 'un')) {
+    // ("39 x2": the count is the 2; 39 is read on its own.)
+    if (prev === 'x' || (next !== undefined && COUNT_NOUNS.has(next) && next !== 'un' && !(next === 'x' && toks[i + 2]?.kind === 'number'))) {
       claim(quantity(!followedByItem));
       continue;
     }

@@ -18,6 +18,7 @@ export interface ItemIssue {
     | 'ambiguous-featured'
     | 'inferred-product'
     | 'distributed'
+    | 'list-count'
     | 'dropped-total'
     | 'vague-quantity'
     | 'large-quantity'
@@ -341,7 +342,7 @@ function distributeCounts(drafts: Draft[], issues: ItemIssue[]): void {
       if (!head.sizeAfterList && head.size && !d.size) d.size = head.size;
     }
     head.quantity = { ...head.quantity, value: 1, vague: false };
-    issues.push({ kind: 'distributed', detail: `"${drafts.length}" read as the count of the listed variants` });
+    issues.push({ kind: 'list-count', detail: `"${drafts.length}" read as the count of the listed variants` });
     return;
   }
 
@@ -358,7 +359,7 @@ function distributeCounts(drafts: Draft[], issues: ItemIssue[]): void {
     (last.product === null || last.productInherited)
   ) {
     drafts.pop();
-    issues.push({ kind: 'distributed', detail: 'a bare "uno" after a count read as part of it' });
+    issues.push({ kind: 'list-count', detail: 'a bare "uno" after a count read as part of it' });
   }
 }
 

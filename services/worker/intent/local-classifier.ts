@@ -58,6 +58,7 @@ const PLACEHOLDER: Record<Exclude<Mention['kind'], 'conj'>, string> = {
 };
 const CLAIM_WORDS = new Set(['yo', '_raise_', '_cart_']);
 const BARE_PUNCT = new Set(['!', '.', ',', ';', ':', '+', '&', '/', '-', '(', ')', '=']);
+const ARTICLE_WORDS = new Set(['la', 'el', 'las', 'los', 'un', 'una']);
 const AFFIRMATIONS = new Set(['si', 'sip', 'dale', 'va', 'listo', 'claro', 'obvio', 'ok', 'okey', 'oki', 'vale', 'bueno', 'ya']);
 
 /** "me la envuelves", "me lo traes": a request to the seller in words the cues do not know. */
@@ -79,8 +80,9 @@ const ITEM_PENALTY: Record<ItemIssue['kind'], number> = {
   'ambiguous-product': 0.2,
   'ambiguous-featured': 0.08,
   'inferred-product': 0.1,
-  // A list resolved by its counts ("3 bolsos: negro, café y beige"): right when the counts add up, still checked.
-  distributed: 0.12,
+  distributed: 0.2,
+  // A list resolved by its counts ("3 bolsos: negro, café y beige"): right when the counts add up, a mild doubt.
+  'list-count': 0.12,
   'dropped-total': 0.12,
   'vague-quantity': 0.2,
   'large-quantity': 0.2,
@@ -399,6 +401,23 @@ export function classifyLocal(text: string, catalog: Catalog, options: ClassifyL
     if (items.length === 0) {
       confidence = Math.min(confidence, 0.4);
       signals.push('no item could be resolved');
+    }
+    // "me llevo la crema corporal y la facial": "y la <word we do not know>" names another item we could not read.
+    const toks = match.tokens;
+    const unreadItem = toks.some(
+      (t, i) =>
+        i >= 2 &&
+        t.kind === 'word' &&
+        !match.roleOf[i] &&
+        t.norm.length >= 4 &&
+        !isLaughter(t.norm) &&
+        !isKnownWord(canonicalWord(t.norm)) &&
+        ARTICLE_WORDS.has(toks[i - 1]?.norm ?? '') &&
+        (toks[i - 2]?.norm === 'y' || toks[i - 2]?.norm === ','),
+    );
+    if (unreadItem) {
+      confidence -= 0.25;
+      signals.push('a listed item was not recognised');
     }
     if (unknownWords >= 4 && unknownWords / Math.max(1, wordCount) > 0.35) {
       confidence -= 0.12;
