@@ -34,10 +34,17 @@ export const catalogProductSchema = z
     variants: z.strictObject({ color: z.array(z.string().min(1)).optional(), size: z.array(z.string().min(1)).optional() }).default({}),
     stock: z.number().int().nonnegative().optional(),
     variant_stock: z.array(variantStockSchema).min(1).optional(),
+    /** Spoken words for variant values, `{ "café": "marrón", "doble": "2 plazas" }`: what viewers say → the catalog's value. */
+    aliases: z.record(z.string().min(1).max(60), z.string().min(1)).optional(),
   })
   .superRefine((p, ctx) => {
     if (p.stock === undefined && p.variant_stock === undefined) {
       ctx.addIssue({ code: 'custom', message: 'give `stock` (one pool for the product) or `variant_stock` (per variant)', path: ['stock'] });
+    }
+    for (const [word, value] of Object.entries(p.aliases ?? {})) {
+      if (!(p.variants.color ?? []).includes(value) && !(p.variants.size ?? []).includes(value)) {
+        ctx.addIssue({ code: 'custom', message: `alias "${word}" points at "${value}", which is not one of the product's colors or sizes`, path: ['aliases', word] });
+      }
     }
     if (!p.variant_stock) return;
     const seen = new Set<string>();

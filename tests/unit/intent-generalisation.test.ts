@@ -25,3 +25,27 @@ describe('local classifier on blind sets with other catalogs', () => {
     expect(report.confident.accuracy, formatReport(report)).toBeGreaterThanOrEqual(0.97);
   });
 });
+
+/**
+ * Five shops of other kinds (footwear, cosmetics, kids, electronics, home), catalogs and comments written by people
+ * who never saw the classifier. First run, before any change prompted by them (tests/fixtures/unseen/FIRST-RUN.txt
+ * and the README): intent 84.6–90.6 %, purchase items 9.5–33.3 % on ninos/tecno/hogar. Their tune sets were then used
+ * to fix general rules (no per-shop code); each shop's holdout set was never seen by whoever tuned. These thresholds
+ * are the issue's targets, so a regression below them fails while wording changes do not.
+ */
+const UNSEEN = ['zapatos', 'belleza', 'ninos', 'tecno', 'hogar'].map((shop) => ({
+  shop,
+  data: `tests/fixtures/unseen/tune-${shop}.jsonl`,
+  catalog: `tests/fixtures/unseen/catalog-${shop}.json`,
+}));
+
+describe('local classifier on shops that do not sell clothes (tune sets)', () => {
+  it.each(UNSEEN)('$shop: intent ≥ 95 %, purchase items ≥ 90 %, what it decides alone ≥ 98 % right (items included)', ({ data, catalog }) => {
+    const report = evaluate(parseLabelled(readFileSync(data, 'utf8')), JSON.parse(readFileSync(catalog, 'utf8')) as Catalog);
+    expect(report.intentAccuracy, formatReport(report)).toBeGreaterThanOrEqual(0.95);
+    expect(report.purchaseItems.exactMatchRate, formatReport(report)).toBeGreaterThanOrEqual(0.9);
+    expect(report.confident.exactAccuracy, formatReport(report)).toBeGreaterThanOrEqual(0.98);
+    // Calibration must not be bought by sending everything to the LLM.
+    expect(report.confident.share, formatReport(report)).toBeGreaterThanOrEqual(0.8);
+  });
+});

@@ -11,9 +11,11 @@ import {
   AMBIGUOUS_COLOUR_WORDS,
   AMBIGUOUS_PRODUCT_WORDS,
   COLOUR_GROUPS,
+  PAIRED_NOUNS,
   PRODUCT_NOUN_GROUPS,
   REGIONAL_SIZE_CODES,
   SIZE_ALIASES,
+  UNIT_GROUPS,
 } from './spanish-lexicon.js';
 import { normalizePhrase, phoneticKey, squeeze } from './spanish-text.js';
 import { colourForms, nounForms, phraseForms } from './word-forms.js';
@@ -45,6 +47,13 @@ export interface ProductInfo {
   sizeByConcept: Map<string, string>;
   hasColours: boolean;
   hasSizes: boolean;
+  /** The product's only colour / only size, when it has exactly one: a claim that names none gets it. */
+  onlyColour: string | null;
+  onlySize: string | null;
+  /** Numbers sold as a size with a unit ("4" of "4 años", "128" of "128 GB"): spoken with or without it. */
+  measuredSizes: Set<string>;
+  /** Sold in pairs (shoes, socks, earrings): "un par" is one unit. */
+  paired: boolean;
 }
 
 /** The compiled catalog. */
@@ -60,8 +69,10 @@ export interface CatalogIndex {
   maxPhraseLength: number;
   /** Every single token that is part of an indexed phrase ("3m" in "0 - 3m"): never split further. */
   phraseTokens: Set<string>;
-  /** Numeric sizes sold by any product ("38"), to tell a size from a count when the product is unclear. */
+  /** Numeric sizes sold by any product ("38"; "50" of "50 ml"), to tell a size from a count when the product is unclear. */
   numericSizes: Set<string>;
+  /** Every spoken form of the units the catalog's sizes carry ("ml", "mililitros", "gigas"): a number before one is a size. */
+  unitWords: Set<string>;
 }
 
 const byObject = new WeakMap<Catalog, CatalogIndex>();
@@ -166,6 +177,37 @@ export function catalogSizeConceptOf(normalisedValue: string): string {
   return regional !== undefined ? `z:${regional}` : sizeConceptOf(normalisedValue);
 }
 
+/** Unit word → its group's members ("gigas" → gb, gigas, giga...), from UNIT_GROUPS. */
+const UNIT_FORMS = new Map<string, Set<string>>();
+for (const group of UNIT_GROUPS) {
+  for (const member of group) {
+    const set = UNIT_FORMS.get(member) ?? new Set<string>();
+    for (const m of group) set.add(m);
+    UNIT_FORMS.set(member, set);
+  }
+}
+
+/**
+ * A size value that is a number with a unit ("50 ml", "4 años", "128GB", "1 plaza", "10000 mAh"), split
+ * into the number and the unit; null for anything else (letters, "2XL", ranges such as "0-3M").
+ */
+export function parseMeasuredSize(normalisedValue: string): { number: string; unit: string } | null {
+  const spaced = normalisedValue.replace(/(\d)([a-z])/g, '$1 $2');
+  const m = /^(\d+(?:\.\d+)?) ([a-z]+)$/.exec(spaced);
+  if (!m || m[1] === undefined || m[2] === undefined) return null;
+  const compact = normalisedValue.replace(/ /g, '');
+  if (GENERIC_SIZE_CONCEPT.has(compact) || REGIONAL_SIZE_CODES.has(compact)) return null; // "2xl", "3xg": letter sizes
+  return { number: m[1], unit: m[2] };
+}
+
+/** Every way a viewer may write `unit` after a number: its group, its plural/singular, their sound-alike spellings. */
+export function unitForms(unit: string): string[] {
+  const out = new Set<string>([unit, ...(UNIT_FORMS.get(unit) ?? [])]);
+  if (unit.length >= 3) for (const f of nounForms(unit)) out.add(f);
+  for (const f of [...out]) if (f.length >= 4) out.add(phoneticKey(f));
+  return [...out];
+}
+
 // ---------- building ----------
 
 function addEntry(map: Map<string, Entry[]>, key: string, entry: Entry): void {
@@ -191,6 +233,7 @@ export function buildCatalogIndex(catalog: Catalog): CatalogIndex {
   const numericCodes = new Map<string, string>();
   const offeredColourConcepts = new Set<string>();
   const groupProducts = new Map<number, Set<string>>();
+  const unitWords = new Set<string>();
   /** Catalog-own single words (for typo look-ups), kept apart from lexicon words. */
   const typoCandidates: Entry[] = [];
 
@@ -210,6 +253,10 @@ export function buildCatalogIndex(catalog: Catalog): CatalogIndex {
       sizeByConcept: new Map(),
       hasColours: (product.variants.color?.length ?? 0) > 0,
       hasSizes: (product.variants.size?.length ?? 0) > 0,
+      onlyColour: product.variants.color?.length === 1 ? (product.variants.color[0] ?? null) : null,
+      onlySize: product.variants.size?.length === 1 ? (product.variants.size[0] ?? null) : null,
+      measuredSizes: new Set(),
+      paired: false,
     };
     products.set(code, info);
 
@@ -232,6 +279,7 @@ export function buildCatalogIndex(catalog: Catalog): CatalogIndex {
     // elsewhere ("Medias *deportivas*" must not make "deportivas" = this product).
     const head = nameWords.find((w) => !NON_HEAD_WORDS.has(w) && /^[a-z]{3,}$/.test(w));
     if (head) terms.add(head);
+    info.paired = [...terms].some((term) => term.split(' ').some((w) => PAIRED_NOUNS.has(w)));
     for (const term of terms) {
       if (!term) continue;
       for (const form of phraseForms(term, nounForms)) {
@@ -276,6 +324,19 @@ export function buildCatalogIndex(catalog: Catalog): CatalogIndex {
     for (const value of product.variants.size ?? []) {
       const norm = normalizePhrase(value);
       if (!norm) continue;
+      const measured = parseMeasuredSize(norm);
+      if (measured) {
+        // "50 ml", "4 años", "128 GB": the number is the size ("el de 50", "talla 4", "128"), so it shares the
+        // concept of a bare numeric size; the number with any spelling of its unit is a phrase of its own.
+        const numeric = `n:${measured.number}`;
+        if (!info.sizeByConcept.has(numeric)) info.sizeByConcept.set(numeric, value);
+        info.measuredSizes.add(measured.number);
+        for (const unit of unitForms(measured.unit)) {
+          unitWords.add(unit);
+          register(`${measured.number} ${unit}`, { kind: 'size', id: numeric, source: 'catalog', guarded: false }, false);
+        }
+        continue;
+      }
       const concept = catalogSizeConceptOf(norm);
       if (!info.sizeByConcept.has(concept)) info.sizeByConcept.set(concept, value);
       if (!concept.startsWith('n:')) {
@@ -294,6 +355,29 @@ export function buildCatalogIndex(catalog: Catalog): CatalogIndex {
     const sizes = product.variants.size ?? [];
     const single = sizes.length === 1 ? sizes[0] : undefined;
     if (single !== undefined && !info.sizeByConcept.has('z:UNICA')) info.sizeByConcept.set('z:UNICA', single);
+
+    // Aliases the merchant declared ({ "café": "marrón", "doble": "2 plazas" }): the spoken word, in all
+    // its forms, is that value of this product; other products keep reading the word their own way.
+    for (const [word, value] of Object.entries(product.aliases ?? {})) {
+      const norm = normalizePhrase(word);
+      if (!norm) continue;
+      if ((product.variants.color ?? []).includes(value)) {
+        const concept = colourConceptOf(norm);
+        offeredColourConcepts.add(concept);
+        if (!info.colourByConcept.has(concept)) info.colourByConcept.set(concept, value);
+        for (const form of phraseForms(norm, colourForms)) {
+          if (!info.colourByForm.has(form)) info.colourByForm.set(form, value);
+          register(form, { kind: 'colour', id: concept, source: 'catalog', guarded: false }, form.length >= 5);
+        }
+      } else if ((product.variants.size ?? []).includes(value)) {
+        const concept = GENERIC_SIZE_CONCEPT.get(norm)?.concept ?? `v:${norm}`;
+        if (!info.sizeByConcept.has(concept)) info.sizeByConcept.set(concept, value);
+        // Size words are adjectives ("sencilla", "doble", "largo"): their gender and number forms too.
+        for (const form of phraseForms(norm, colourForms)) {
+          register(form, { kind: 'size', id: concept, source: 'catalog', guarded: false }, form.length >= 5);
+        }
+      }
+    }
   }
 
   // Generic colour words: recognised everywhere (to notice colours the catalog lacks),
@@ -362,7 +446,7 @@ export function buildCatalogIndex(catalog: Catalog): CatalogIndex {
   for (const info of products.values()) {
     for (const concept of info.sizeByConcept.keys()) if (concept.startsWith('n:')) numericSizes.add(concept.slice(2));
   }
-  return { products, numericCodes, exact, squeezed, phonetic, deletes, maxPhraseLength, phraseTokens, numericSizes };
+  return { products, numericCodes, exact, squeezed, phonetic, deletes, maxPhraseLength, phraseTokens, numericSizes, unitWords };
 }
 
 /** True when a and b are within one edit (insert, delete, substitute, or swap of neighbours). */

@@ -10,7 +10,7 @@
 import { fuzzyEntries, getCatalogIndex, type CatalogIndex, type Entry, type ProductInfo } from './catalog-index.js';
 import type { Catalog } from './intent-types.js';
 import { isKnownWord } from './intent-vocabulary.js';
-import { AGE_UNITS, amountKindAt, COUNT_NOUNS, looksLikeYear, readQuantityWord, type AmountKind } from './quantity-words.js';
+import { AGE_UNITS, amountKindAt, COUNT_NOUNS, looksLikeYear, readQuantityWord, readSpelledNumber, type AmountKind } from './quantity-words.js';
 import { CODE_INTRODUCERS, DESCRIPTIVE_SIZE_WORDS, SIZE_INTRODUCERS } from './spanish-lexicon.js';
 import { phoneticKey, splitMixedWord, type Token } from './spanish-text.js';
 
@@ -57,6 +57,8 @@ export interface QuantityMention extends Span {
    * variant that follows applies to each of them (it is not a new item of that count).
    */
   distributive?: boolean;
+  /** "un par (de)": two of most things, one unit of a product sold in pairs (shoes, socks, earrings). */
+  pair?: boolean;
 }
 /**
  * A number that is not an item attribute: an amount (price, percentage, time, date, year, rating,
@@ -97,7 +99,7 @@ export interface MatchResult {
 }
 
 const CONJUNCTION_WORDS = new Set(['y', 'e', 'mas', 'tambien', 'ademas', 'con']);
-const CONJUNCTION_PUNCT = new Set([',', '+', '&', ';', '/']);
+const CONJUNCTION_PUNCT = new Set([',', '+', '&', ';', '/', ':']);
 const ARTICLES = new Set(['la', 'el', 'las', 'los', 'lo']);
 /** After a quantity word, these keep it a quantity even without an item word ("quiero dos porfa"). */
 const QUANTITY_TAIL = new Set(['de', 'para', 'porfa', 'por', 'x', 'plis', 'please', 'porfis', 'xfa', 'mas', 'y', 'nomas', 'pe', 'po', 'pues']);
@@ -107,6 +109,10 @@ const ONE_MORE = new Set(['otra', 'otro']);
 const BACK_REFERENCE_ARTICLES = new Set(['las', 'los']);
 /** "todas en M", "todos talla 38": every item just listed. */
 const ALL_OF_THEM = new Set(['todas', 'todos']);
+/** "número 7", "n° 36": a size when the product sells it, else a product code. */
+const NUMBER_SIGNS = new Set(['numero', 'nro', 'num', 'n', 'nº']);
+/** Words that make a small number a size sold with a unit: "el de 4", "para 6", "en 2", "del 10". */
+const MEASURE_LEADS = new Set(['de', 'del', 'para', 'en']);
 
 /** Entry preference when one phrase means several things. */
 function entryRank(e: Entry): number {
@@ -120,14 +126,44 @@ function entryRank(e: Entry): number {
   return 7;
 }
 
+/** "x favor", "x fa": "por favor" typed short, not a count. */
+const X_FAVOR = new Set(['favor', 'fa', 'fis', 'fi', 'fas']);
+
+/**
+ * Tokens as the matcher reads them: mixed words split ("2rojas"), spelled-out numbers joined into one
+ * number ("treinta y siete" → 37; "cuatro" only after "talla"), "x favor" read as "porfa".
+ */
 function expandTokens(tokens: Token[], index: CatalogIndex): Token[] {
   const out: Token[] = [];
-  for (const t of tokens) {
-    if (t.kind === 'word' && !index.phraseTokens.has(t.norm)) {
-      const parts = splitMixedWord(t);
-      if (parts) {
-        out.push(...parts);
+  const norms = tokens.map((t) => t.norm);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t === undefined) continue;
+    if (t.kind === 'word') {
+      const next = tokens[i + 1];
+      if (t.norm === 'x' && next?.kind === 'word' && X_FAVOR.has(next.norm)) {
+        out.push({ kind: 'word', raw: `${t.raw} ${next.raw}`, norm: 'porfa', key: 'porfa' });
+        i++;
         continue;
+      }
+      const prev = out[out.length - 1];
+      // Small numbers too after "talla" ("talla cuatro") or before a unit the catalog uses ("una plaza", "dos metros").
+      const unitAfter = index.unitWords.has(norms[i + 1] ?? '');
+      const spelled = readSpelledNumber(norms, i, unitAfter || (prev !== undefined && SIZE_INTRODUCERS.has(prev.norm)), unitAfter);
+      if (spelled) {
+        const value = String(spelled.value);
+        const raw = tokens.slice(i, i + spelled.length).map((x) => x.raw).join(' ');
+        out.push({ kind: 'number', raw, norm: value, key: value });
+        i += spelled.length - 1;
+        continue;
+      }
+      // A word of a catalog phrase stays whole ("3m" of "0 - 3m"), except a count ("x3" of "pack x3" is "x 3" here).
+      if (!index.phraseTokens.has(t.norm) || (/^(?:x\d{1,2}|\d{1,2}x)$/.test(t.norm) && !index.exact.has(t.norm))) {
+        const parts = splitMixedWord(t);
+        if (parts) {
+          out.push(...parts);
+          continue;
+        }
       }
     }
     out.push(t);
@@ -249,6 +285,7 @@ export function matchCatalog(tokens: Token[], catalog: Catalog, featured: string
         article: q.article,
         postfix: false,
       };
+      if (q.pair) m.pair = true;
       quantityCandidates.push(m);
       i += q.length - 1;
       continue;
@@ -321,6 +358,9 @@ export function matchCatalog(tokens: Token[], catalog: Catalog, featured: string
       itemish(afterDe) ||
       (next.kind === 'number' && !q.article) ||
       QUANTITY_TAIL.has(next.norm) ||
+      SIZE_INTRODUCERS.has(next.norm) || // "uno talla 2 y otro talla 6"
+      COUNT_NOUNS.has(next.norm) || // "dos pares blancos"
+
       (q.article && (ARTICLES.has(next.norm) || next.norm === 'en')) ||
       (next.norm === 'en' && itemish(roleOf[q.end + 1])) || // "dos en M y una en G"
       q.distributive === true;
@@ -347,7 +387,8 @@ function refersBack(q: QuantityMention, norms: readonly string[], roleOf: readon
   if (!(allOf || word === 'ambas' || word === 'ambos' || (prev !== undefined && BACK_REFERENCE_ARTICLES.has(prev)))) return false;
   const next = norms[q.end];
   if (next === undefined) return false;
-  return next === 'en' || SIZE_INTRODUCERS.has(next) || roleOf[q.end]?.kind === 'size';
+  // "ambos de 128", "las dos de 50": the shared size said with "de".
+  return next === 'en' || SIZE_INTRODUCERS.has(next) || roleOf[q.end]?.kind === 'size' || (next === 'de' && roleOf[q.end + 1]?.kind === 'size');
 }
 
 /** The product a number most likely belongs to, and whether the comment named it before the number. */
@@ -408,8 +449,39 @@ function classifyNumbers(
       postfix,
     });
     const codeMention = (c: string): ProductMention => ({ kind: 'product', ...span, code: c, via: 'code', alternatives: [] });
+    /** A size spanning the number and the words after it that belong to it ("20 mil", "75 ml", "20 mil mah"). */
+    const sizeOver = (concept: string, end: number): SizeMention => {
+      for (let k = i + 1; k < end; k++) {
+        const old = roleOf[k];
+        if (old) {
+          // "3 m" where "m" alone read as the letter size M: the unit belongs to the number.
+          const at = mentions.indexOf(old);
+          if (at >= 0) mentions.splice(at, 1);
+          for (let j = old.start; j < old.end; j++) roleOf[j] = null;
+        }
+      }
+      return { kind: 'size', start: i, end, concept, form: norms.slice(i, end).join(' '), via: 'exact' };
+    };
+    const isUnit = (k: number): boolean => {
+      const role = roleOf[k];
+      return index.unitWords.has(norms[k] ?? '') && (!role || (role.kind === 'size' && role.end === k + 1));
+    };
 
     if (!Number.isFinite(n)) continue;
+    // "power bank de 20 mil": thousands said short, when the catalog sells that number (else a price).
+    if (next === 'mil' && !t.hash) {
+      const thousands = String(n * 1000);
+      if (ctx?.sizeByConcept.has(`n:${thousands}`) || index.numericSizes.has(thousands)) {
+        claim(sizeOver(`n:${thousands}`, isUnit(i + 2) ? i + 3 : i + 2));
+        continue;
+      }
+    }
+    // "75 ml", "12 años" (a unit the catalog's sizes use): a size, sold or not ("4 años" of a product selling it
+    // is a catalog phrase and never gets here).
+    if (!t.hash && isUnit(i + 1) && !(prev !== undefined && CODE_INTRODUCERS.has(prev))) {
+      claim(sizeOver(`n:${value}`, i + 2));
+      continue;
+    }
     // "$350", "100%", "a las 8", "2 horas", "24 de diciembre", "10/10": amounts, whatever else they could be.
     let amount = t.hash ? null : amountKindAt(norms, i, (k) => toks[k]?.kind === 'number');
     if (amount === 'time' && next !== undefined && AGE_UNITS.has(next) && (validSize || anySize)) amount = null; // "4 años": a kids' size
@@ -418,16 +490,19 @@ function classifyNumbers(
       continue;
     }
     if (t.hash || (prev !== undefined && CODE_INTRODUCERS.has(prev))) {
-      claim(code ? codeMention(code) : { kind: 'number', ...span, value, reason: 'unknown-code' });
+      // "#38 blancas" with no product 38 on a shoe live: the shoe number, written the way codes are.
+      if (!code && t.hash && (validSize || anySize)) claim(size());
+      else claim(code ? codeMention(code) : { kind: 'number', ...span, value, reason: 'unknown-code' });
       continue;
     }
     if (prev !== undefined && SIZE_INTRODUCERS.has(prev)) {
-      if (!validSize && code && (prev === 'numero' || prev === 'nro' || prev === 'num')) claim(codeMention(code));
+      if (!validSize && code && NUMBER_SIGNS.has(prev)) claim(codeMention(code));
       else claim(size());
       continue;
     }
     // Numbers glued to "x" or a count noun ("x2", "2x", "2 unidades") are counts whatever else they could be.
-    if (prev === 'x' || (next !== undefined && COUNT_NOUNS.has(next) && next !== 'un')) {
+    // ("39 x2": the count is the 2; 39 is read on its own.)
+    if (prev === 'x' || (next !== undefined && COUNT_NOUNS.has(next) && next !== 'un' && !(next === 'x' && toks[i + 2]?.kind === 'number'))) {
       claim(quantity(!followedByItem));
       continue;
     }
@@ -447,7 +522,10 @@ function classifyNumbers(
       claim(quantity(false));
       continue;
     }
-    if (validSize) {
+    // A small number of a size sold with a unit ("4 años", "2 plazas", "1 m") is that size when something
+    // introduces it ("el de 4", "para 6", "en 2"); alone ("quiero 2") it stays a count.
+    const measuredCount = ctx?.measuredSizes.has(value) === true && n <= 12 && !(prev !== undefined && MEASURE_LEADS.has(prev));
+    if (validSize && !measuredCount) {
       claim(size());
       continue;
     }

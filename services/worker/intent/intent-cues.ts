@@ -44,6 +44,8 @@ interface CueSpec {
   negatable?: boolean;
   /** Claim words ("vendida", "apartado") asked as a question are questions ("¿vendida?"). */
   claimWord?: boolean;
+  /** Counts only in a clause asked as a question. */
+  onlyAsked?: boolean;
 }
 
 const W = String.raw`(?<![\w])`; // word start (placeholders contain "_", a word character)
@@ -102,7 +104,9 @@ const PURCHASE: CueSpec[] = [
     negatable: true,
     re: re(
       `${W}(?:me )?(?:(?:la|lo|las|los) )?(?:re )?(?:llevo|llevaria|llevare)${E}` +
-        `(?! (?:horas|rato|tiempo|mucho|media|dias|semanas|esperando|viendo|mirando|_amt_|(?:_qty_|_siz_|_prd_|_num_) (?:horas|dias|minutos|semanas|anos|meses)))`,
+        `(?! (?:horas|rato|tiempo|mucho|media|dias|semanas|esperando|viendo|mirando|_amt_|(?:_qty_|_siz_|_prd_|_num_) (?:horas|dias|minutos|semanas|anos|meses)))` +
+        // "llevo 3 pares comprados": what the viewer has bought so far.
+        `(?!(?: \\S+){0,3} (?:comprad|pedid|gastad)[oa]s?${E})`,
     ),
   },
   {
@@ -112,7 +116,9 @@ const PURCHASE: CueSpec[] = [
     negatable: true,
     // Not "la mía llegó rota" (my earlier order), not "dios mío".
     re: re(
-      `(?<!(?:dios|amor|cielo|vida|corazon) )${W}(?:mia|mio|mias|mios)${E}` +
+      // Not "cancela lo mío" (my order), not "me llegaron las mías" / "ya tengo la mía" (what the viewer has).
+      `(?<!(?:dios|amor|cielo|vida|corazon|lo) )(?<!(?:llego|llegaron|recibi|tengo|compre|usa|uso) (?:la|el|las|los) )` +
+        `${W}(?:mia|mio|mias|mios)${E}` +
         `(?! (?:llego|llegaron|salio|vino|vinieron|estaba|era|fue|tenia|quedo|se|no|ya|todavia|aun)${E})`,
     ),
   },
@@ -122,10 +128,11 @@ const PURCHASE: CueSpec[] = [
     strength: 'strong',
     negatable: true,
     claimWord: true,
+    // Not "siempre compro aquí" (a habit, said as praise).
     re: re(
-      `${W}(?:aparto|apartado|apartada|apartados|apartadas|separo|separado|separada|separados|separadas|reservo|` +
+      `(?<!siempre )${W}(?:aparto|apartado|apartada|apartados|apartadas|separo|separado|separada|separados|separadas|reservo|` +
         `reservado|reservada|reservados|reservadas|sold|vendido|vendida|vendidos|vendidas|compro|comprado|comprada|` +
-        `pido|anotado|anotada)${E}`,
+        `pido|anotado|anotada)${E}(?! (?:aqui|aca|aki|siempre|con ustedes)${E})`,
     ),
   },
   {
@@ -220,7 +227,7 @@ const CANCEL: CueSpec[] = [
     strength: 'strong',
     re: re(
       `${W}(?:borra|borrame|borrala|borralo|borren|elimina|eliminame|eliminala|eliminalo|eliminen|quitame|quitamela|` +
-        `quitamelo|sacame|sacamela|sacamelo)${E}`,
+        `quitamelo|sacame|sacamela|sacamelo|bajame|bajenme|quitenme|sacenme)${E}`,
     ),
   },
   { name: 'desisto', intent: 'cancel', strength: 'strong', re: re(`${W}desist[a-z]*${E}`) },
@@ -270,6 +277,14 @@ const CANCEL: CueSpec[] = [
 
 const QUESTION: CueSpec[] = [
   {
+    // "¿es de cuero?", "son de algodón?": asked about; said ("son de abuelo jaja") it is an opinion.
+    name: 'made-of',
+    intent: 'question',
+    strength: 'medium',
+    onlyAsked: true,
+    re: re(`${W}(?:es|son) de \\S+`),
+  },
+  {
     name: 'interrogative',
     intent: 'question',
     strength: 'strong',
@@ -299,7 +314,7 @@ const QUESTION: CueSpec[] = [
     intent: 'question',
     strength: 'medium',
     re: re(
-      `${W}(?:medidas|mide|miden|material|de que (?:es|material|tela)|es de \\S+|son de \\S+|talla me|me recomiendas|` +
+      `${W}(?:medidas|mide|miden|material|de que (?:es|material|tela)|talla me|me recomiendas|` +
         `recomiendas|recomiendan|recomienda|horma|calce|tallan|talla (?:grande|chica|normal|real)|viene con|` +
         `incluye|garantia|original|originales|estira|transparenta|sirve|sirven|que talla|que tallas|que colores|` +
         `que color|que numero|colores hay|tallas hay|hay tallas|hay colores)${E}`,
@@ -379,7 +394,8 @@ const OTHER: CueSpec[] = [
         `bacan|bakan|chevere|padre|padrisim[oa]s?|chul[oa]s?|chulada|chimba|bravo|excelente|buenisim[oa]s?|brutal|` +
         `filete|me encantan?|me encanto|me fascina|amo|love|hermosura|belleza|preciosura|maravill(?:a|osa|oso)|` +
         `te queda|le queda|les queda|se ven?|que bonit[oa]|fachera|fachero|cute|perfect[oa]|elegante|de lujo|idola|` +
-        `crack|diosa|mostra|genia|me gustan?|me gusto|me encantaron|encantad[oa]s?|_love_)${E}`,
+        `crack|diosa|mostra|genia|me gustan?|me gusto|me encantaron|encantad[oa]s?|recomendad[oa]s?|recomendadisim[oa]s?|` +
+        `recomiendo|comodisim[oa]s?|_love_)${E}`,
     ),
   },
   {
@@ -388,7 +404,7 @@ const OTHER: CueSpec[] = [
     intent: 'other',
     strength: 'strong',
     re: re(
-      `${W}(?:(?:que )?(?:buen|excelente|super|lindo) precio|precio regalado|precios? (?:baratos?|bajos?|buenos?)|` +
+      `${W}(?:(?:que )?(?:buen|excelente|super|lindo|mejor) precio|precio regalado|precios? (?:baratos?|bajos?|buenos?)|` +
         `que \\S+ tan (?:buen[oa]s?|lind[oa]s?|bonit[oa]s?|barat[oa]s?))${E}`,
     ),
   },
@@ -424,7 +440,8 @@ const OTHER: CueSpec[] = [
     intent: 'other',
     strength: 'strong',
     re: re(
-      `${W}(?:pague|pagado|pagada|transferi|transferido|transferida|deposite|depositado|abone|yapee|plinee|` +
+      `${W}(?:pague|pagado|pagada|transferi|transferido|transferida|deposite|depositado|abone|yapee|plinee|consigne|` +
+        `consignado|consignada|` +
         `hice (?:la|el) (?:transferencia|pago|deposito)|comprobante|voucher|captura del pago|` +
         `ya te (?:pague|transferi|deposite|mande|envie))${E}`,
     ),
@@ -433,7 +450,10 @@ const OTHER: CueSpec[] = [
     name: 'delivered',
     intent: 'other',
     strength: 'strong',
-    re: re(`${W}(?:me llego|ya me llego|llego mi|llegaron mis|recibi|ya recibi|gracias por (?:el|la|mi|los|las))${E}`),
+    re: re(
+      `${W}(?:me llego|ya me llego|llego mi|llegaron mis|me llegaron|llegaron (?:las|los) (?:mias|mios)|recibi|ya recibi|` +
+        `gracias por (?:el|la|mi|los|las))${E}`,
+    ),
   },
   {
     name: 'already-have',
@@ -467,6 +487,7 @@ export function detectCues(clauses: readonly Clause[]): Cue[] {
   clauses.forEach((clause, clauseIndex) => {
     const text = clause.text;
     for (const spec of ALL_SPECS) {
+      if (spec.onlyAsked && !clause.interrogative) continue;
       spec.re.lastIndex = 0;
       for (const m of text.matchAll(spec.re)) {
         const before = text.slice(0, m.index);
@@ -503,4 +524,52 @@ export function detectCues(clauses: readonly Clause[]): Cue[] {
     (c) =>
       !(c.name === 'price' && !clauses[c.clause]?.interrogative && cues.some((o) => o.name === 'price-praise' && o.clause === c.clause)),
   );
+}
+
+/** What a claim is conditional on: stock ("si hay en 40 me lo llevo") or a deal / anything else ("si me hacen descuento…"). */
+export type ClaimCondition = 'availability' | 'deal' | null;
+
+const IF_CLAUSE = /(?:^| )si((?: (?:me|te|se|le|les|nos|lo|la|los|las))*) (\S+)((?: \S+)*)/;
+/** "si hay", "si tienes", "si todavía queda": the condition is stock. */
+const AVAILABILITY_WORDS = new Set([
+  'hay', 'tienes', 'tienen', 'tenes', 'tiene', 'tendras', 'tendran', 'queda', 'quedan', 'sigue', 'siguen', 'viene',
+  'vienen', 'existe', 'hubiera', 'hubiese', 'manejan', 'manejas', 'esta', 'estan', 'todavia', 'aun', 'alcanza', 'alcanzan',
+]);
+/** A condition about the deal, not the stock: "si hay descuento", "si me lo dejan en 800". */
+const DEAL_WORDS =
+  /(?:^| )(?:descuento|descuentos|rebaja|rebajas|rebajan|promo|promocion|oferta|regalo|gratis|precio|cuotas|menos|barato|_amt_|envio|dejas|dejan|deja|dejarias)(?= |$)/;
+/** Verbs of a condition that is not about stock: "si me hacen…", "si pago…", "si llevo 2…", "si me queda…". */
+const CONDITION_VERBS = new Set([
+  'hacen', 'haces', 'hace', 'hacemos', 'dejas', 'dejan', 'deja', 'das', 'dan', 'da', 'rebajas', 'rebajan', 'bajas',
+  'bajan', 'pago', 'pagamos', 'pagas', 'llevo', 'llevamos', 'compro', 'compramos', 'cobras', 'cobran', 'mandas', 'mandan',
+  'envias', 'envian', 'llega', 'llegan', 'sale', 'salen', 'cuesta', 'cuestan', 'es', 'son', 'queda', 'quedan', 'alcanza',
+  'alcanzo', 'aceptan', 'acepta', 'aceptas', 'tengo', 'consigo', 'junto', 'cobro', 'puedo', 'puedes', 'pueden', 'incluye',
+  'incluyen', 'vale', 'valen', 'regalan', 'regalas', 'sirve', 'sirven', 'gusta', 'convence', 'ganas', 'gano', 'hay',
+]);
+
+/**
+ * The condition a claim depends on, if any. "si hay en 40 me lo llevo", "si tienes el coral me lo apartas":
+ * availability — a purchase of that variant (the order step reserves it or waitlists the buyer). "si me hacen
+ * descuento me llevo dos", "si pago en efectivo…", "si me queda…": anything else — a question, not an order.
+ * "sí, la quiero" / "si mía" (yes) is no condition.
+ */
+export function claimCondition(clauses: readonly Clause[]): ClaimCondition {
+  let found: ClaimCondition = null;
+  for (const clause of clauses) {
+    const m = IF_CLAUSE.exec(clause.text.trimEnd());
+    if (!m) continue;
+    const pronouns = (m[1] ?? '').trim();
+    const word = m[2] ?? '';
+    const rest = m[3] ?? '';
+    if (word === 'no') continue; // "si no hay, la azul": an alternative, judged elsewhere
+    const deal = DEAL_WORDS.test(` ${word}${rest} `);
+    // "si me queda" is about fit; "si queda" / "si te queda" (in stock) is stock.
+    const fit = (word === 'queda' || word === 'quedan') && pronouns.split(' ').includes('me');
+    if (AVAILABILITY_WORDS.has(word) && !deal && !fit) {
+      found = found ?? 'availability';
+    } else if (CONDITION_VERBS.has(word) || deal || fit) {
+      return 'deal';
+    }
+  }
+  return found;
 }

@@ -10,6 +10,11 @@ export interface CatalogProduct {
   stock: number;
   /** Per-variant stock when the catalog gives it (orders reserve from it); absent: `stock` is one pool. */
   variant_stock?: Array<{ color?: string | undefined; size?: string | undefined; stock: number }> | undefined;
+  /**
+   * Words viewers say for a variant value, mapped to the catalog's own spelling ({ "café": "marrón",
+   * "doble": "2 plazas" }); each value must be one of the product's colors or sizes.
+   */
+  aliases?: Record<string, string> | undefined;
 }
 
 export interface Catalog {

@@ -98,6 +98,7 @@ const TYPO_MAP: ReadonlyMap<string, string> = new Map([
   ['holaa', 'hola'],
   ['ola', 'hola'],
   ['wenas', 'buenas'],
+  ['wena', 'buenas'],
   ['weno', 'bueno'],
   ['grax', 'gracias'],
   ['grasias', 'gracias'],

@@ -15,8 +15,10 @@ export interface ItemIssue {
     | 'unknown-size'
     | 'no-product'
     | 'ambiguous-product'
+    | 'ambiguous-featured'
     | 'inferred-product'
     | 'distributed'
+    | 'list-count'
     | 'dropped-total'
     | 'vague-quantity'
     | 'large-quantity'
@@ -42,6 +44,10 @@ interface Draft {
   quantity: QuantityMention | null;
   /** The colour came after a list separator ("dos gorras, negra y verde"). */
   colourAfterList: boolean;
+  /** The size came after a list separator ("dos botines burdeo, 36 y 39"). */
+  sizeAfterList: boolean;
+  /** The draft was opened after a list separator ("y", ","). */
+  afterList: boolean;
 }
 
 const emptyDraft = (): Draft => ({
@@ -52,6 +58,8 @@ const emptyDraft = (): Draft => ({
   size: null,
   quantity: null,
   colourAfterList: false,
+  sizeAfterList: false,
+  afterList: false,
 });
 
 const hasContent = (d: Draft): boolean =>
@@ -87,6 +95,7 @@ export function buildItems(
     const prev = cur;
     if (hasContent(prev)) drafts.push(prev);
     cur = emptyDraft();
+    cur.afterList = pendingSplit;
     if (inheritProduct && prev.product !== null) {
       cur.product = prev.product;
       cur.productInherited = true;
@@ -163,6 +172,7 @@ export function buildItems(
           startNew(false); // same rule as for colours
         }
         cur.size = m;
+        cur.sizeAfterList = pendingSplit;
         pendingSplit = false;
         break;
       }
@@ -182,32 +192,15 @@ export function buildItems(
     }
   }
   if (hasContent(cur)) drafts.push(cur);
-
-  // "quiero 2: una roja y una azul" — a leading bare count that only totals the list.
-  if (drafts.length > 1) {
-    const first = drafts[0];
-    if (first && first.colour === null && first.size === null && (first.product === null || first.productInherited)) {
-      const rest = drafts.slice(1);
-      const total = rest.reduce((s, d) => s + (d.quantity?.value ?? 1), 0);
-      if (first.quantity && (first.quantity.value === rest.length || first.quantity.value === total)) {
-        drafts.shift();
-        issues.push({ kind: 'dropped-total', detail: `"${first.quantity.value}" read as the total of the list` });
-      }
+  // "el conjunto rojo talla 6" read with a typo'd "talla": a lone count after an item, with no list word
+  // before it, is more likely a size or a code we did not recognise than a second item.
+  drafts.forEach((d, i) => {
+    if (i > 0 && d.quantity && !d.quantity.article && !d.colour && !d.size && (d.product === null || d.productInherited) && !d.afterList) {
+      issues.push({ kind: 'unplaced-number', detail: `"${d.quantity.value}" after an item, without "y" or a comma` });
     }
-  }
+  });
 
-  // "me llevo las dos gorras, negra y verde": the count announces the list that follows.
-  const head = drafts[0];
-  if (
-    head?.quantity &&
-    drafts.length > 1 &&
-    head.quantity.value === drafts.length &&
-    head.colourAfterList &&
-    drafts.slice(1).every((d) => d.quantity === null)
-  ) {
-    head.quantity = { ...head.quantity, value: 1 };
-    issues.push({ kind: 'distributed', detail: `"${drafts.length}" read as the count of the listed colours` });
-  }
+  distributeCounts(drafts, issues);
 
   // Shared attributes in lists: "roja y azul M" (size shared back), "roja M y L" (colour shared forward).
   for (let i = 0; i + 1 < drafts.length; i++) {
@@ -240,9 +233,12 @@ export function buildItems(
       continue;
     }
     if (d.alternatives.length > 0 && !d.productInherited) {
-      issues.push({ kind: 'ambiguous-product', detail: `could also be ${d.alternatives.join(', ')}` });
+      // The product on screen is the likely reading of a word several products answer to ("cargador").
+      issues.push({ kind: code === featured ? 'ambiguous-featured' : 'ambiguous-product', detail: `could also be ${d.alternatives.join(', ')}` });
     }
     let color: string | null = null;
+    // A dimension with one value needs no words: "quiero los mocasines talla 39" is the only colour they come in.
+    if (!d.colour && info.onlyColour !== null) color = info.onlyColour;
     if (d.colour) {
       color = info.colourByForm.get(d.colour.form) ?? info.colourByConcept.get(d.colour.concept) ?? null;
       if (color === null) {
@@ -254,7 +250,7 @@ export function buildItems(
         });
       }
     }
-    let size: string | null = null;
+    let size: string | null = !d.size && info.onlySize !== null ? info.onlySize : null;
     if (d.size) {
       size = info.sizeByConcept.get(d.size.concept) ?? null;
       if (size === null) {
@@ -266,13 +262,105 @@ export function buildItems(
         });
       }
     }
-    const quantity = d.quantity?.value ?? 1;
-    if (d.quantity?.vague) issues.push({ kind: 'vague-quantity', detail: `quantity "${quantity}" is vague` });
+    // "un par de botines" is one pair; "un par de poleras" two of them (vague: could be "a couple").
+    const onePair = d.quantity?.pair === true && info.paired;
+    const quantity = onePair ? 1 : (d.quantity?.value ?? 1);
+    if (d.quantity?.vague && !onePair) issues.push({ kind: 'vague-quantity', detail: `quantity "${quantity}" is vague` });
     if (quantity > 10) issues.push({ kind: 'large-quantity', detail: `quantity ${quantity}` });
     items.push({ product: code, color, size, quantity: forCancel ? null : quantity });
   }
 
   return { items: dedupe(items), issues };
+}
+
+/**
+ * Counts that announce or total a list, resolved into one item per named variant:
+ * - "quiero 2: una roja y una azul", "2 bases: una marfil y una moka", "2 negras, una 36 y otra 38",
+ *   "quiero 2 pares negros, uno 36 y otro 40": a leading count that the listed counts add up to; what the
+ *   leading item says (product, colour or size) is shared by every listed item.
+ * - "quiero 3 bolsos: negro, café y beige", "dos botines burdeo, 36 y 39", "las dos en 37: negra y nude": the
+ *   count equals the number of variants listed after a separator; one of each, sharing what came before.
+ * - "2 negros de 128, uno para mi vieja": a bare "uno" after a count is part of it, not another item.
+ */
+function distributeCounts(drafts: Draft[], issues: ItemIssue[]): void {
+  let head = drafts[0];
+  if (!head || drafts.length < 2) return;
+  let rest = drafts.slice(1);
+
+  // "gorros: uno rosa y uno azul": the product alone heads the list of its variants.
+  if (
+    head.product !== null &&
+    !head.productInherited &&
+    !head.quantity &&
+    !head.colour &&
+    !head.size &&
+    rest.every((d) => (d.product === head?.product || d.productInherited) && (d.colour !== null || d.size !== null))
+  ) {
+    for (const d of rest) d.productInherited = false;
+    drafts.shift();
+    head = drafts[0];
+    rest = drafts.slice(1);
+    if (!head || drafts.length < 2) return;
+  }
+
+  if (head.quantity && head.quantity.value >= 2) {
+    const total = rest.reduce((sum, d) => sum + (d.quantity?.value ?? 1), 0);
+    const explicit = head.product !== null && !head.productInherited ? head.product : null;
+    const compatible = rest.every(
+      (d) =>
+        (!head.colour || !d.colour || d.colour.concept === head.colour.concept) &&
+        (!head.size || !d.size || d.size.concept === head.size.concept) &&
+        (explicit === null || d.product === null || d.productInherited || d.product === explicit),
+    );
+    const headIsTotal = head.quantity.value === rest.length || head.quantity.value === total;
+    const restNamesVariants = rest.every((d) => d.colour !== null || d.size !== null);
+    if (headIsTotal && compatible && restNamesVariants && (rest.length >= 2 || (!head.colour && !head.size))) {
+      for (const d of rest) {
+        if (explicit !== null && (d.product === null || d.productInherited)) {
+          d.product = explicit;
+          d.productInherited = false;
+          d.alternatives = head.alternatives;
+        }
+        if (!d.colour && head.colour) d.colour = head.colour;
+        if (!d.size && head.size) d.size = head.size;
+      }
+      drafts.shift();
+      issues.push({ kind: 'dropped-total', detail: `"${head.quantity.value}" read as the total of the list` });
+      return;
+    }
+  }
+
+  if (
+    head.quantity &&
+    head.quantity.value === drafts.length &&
+    (head.colourAfterList || head.sizeAfterList) &&
+    rest.every((d) => d.quantity === null && (d.product === null || d.productInherited || d.product === head.product))
+  ) {
+    // The varying attribute is the one listed; what the head said before the list is shared.
+    for (const d of rest) {
+      if (!head.colourAfterList && head.colour && !d.colour) d.colour = head.colour;
+      if (!head.sizeAfterList && head.size && !d.size) d.size = head.size;
+    }
+    head.quantity = { ...head.quantity, value: 1, vague: false };
+    issues.push({ kind: 'list-count', detail: `"${drafts.length}" read as the count of the listed variants` });
+    return;
+  }
+
+  // "2 negros de 128, uno para mi vieja": the "uno" is one of the two.
+  const last = drafts[drafts.length - 1];
+  const counted = drafts.slice(0, -1).some((d) => (d.quantity?.value ?? 1) >= 2);
+  if (
+    last &&
+    counted &&
+    last.quantity?.article === true &&
+    last.quantity.value === 1 &&
+    !last.colour &&
+    !last.size &&
+    (last.product === null || last.productInherited)
+  ) {
+    drafts.pop();
+    issues.push({ kind: 'list-count', detail: 'a bare "uno" after a count read as part of it' });
+  }
 }
 
 /**

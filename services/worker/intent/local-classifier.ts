@@ -26,7 +26,7 @@
  */
 import { getCatalogIndex } from './catalog-index.js';
 import { matchCatalog, type MatchResult, type Mention } from './catalog-matcher.js';
-import { detectCues, type Clause, type Cue } from './intent-cues.js';
+import { claimCondition, detectCues, type Clause, type Cue } from './intent-cues.js';
 import type { Catalog, Intent, IntentItem, IntentResult } from './intent-types.js';
 import { canonicalWord, isKnownWord } from './intent-vocabulary.js';
 import { buildItems, type ItemIssue } from './item-builder.js';
@@ -58,6 +58,7 @@ const PLACEHOLDER: Record<Exclude<Mention['kind'], 'conj'>, string> = {
 };
 const CLAIM_WORDS = new Set(['yo', '_raise_', '_cart_']);
 const BARE_PUNCT = new Set(['!', '.', ',', ';', ':', '+', '&', '/', '-', '(', ')', '=']);
+const ARTICLE_WORDS = new Set(['la', 'el', 'las', 'los', 'un', 'una']);
 const AFFIRMATIONS = new Set(['si', 'sip', 'dale', 'va', 'listo', 'claro', 'obvio', 'ok', 'okey', 'oki', 'vale', 'bueno', 'ya']);
 
 /** "me la envuelves", "me lo traes": a request to the seller in words the cues do not know. */
@@ -66,17 +67,23 @@ const UNKNOWN_REQUEST = /(?:^| )me (?:la|lo|las|los) [a-z]+(?:as|es)(?= |$)/;
 const COLLECTIVE = /(?:^| )(?:todas|todos|todo|cada|toda la coleccion)(?= |$)/;
 /** "la misma que ella", "la otra", "la de antes": a reference to something other than the featured product. */
 const REFERENCE = /(?:^| )(?:misma|mismo|igual|iguales|otra|otro|anterior|de antes|del principio|primera|ultima|de la foto|que mostraste)(?= |$)/;
-/** "si no hay, la azul", "la roja o la azul": the claim depends on something. */
-const CONDITIONAL = /(?:^| )(?:si no|sino|o si no|si hay|si tienen|si queda|o la|o el)(?= |$)/;
+/**
+ * "si no hay, la azul", "la roja o la azul": an alternative. (A claim conditional on stock — "si hay en 40 me lo
+ * llevo" — is a plain purchase of that variant; one conditional on anything else is a question: claimCondition.)
+ */
+const CONDITIONAL = /(?:^| )(?:si no|sino|o si no|o la|o el)(?= |$)/;
 
 const ITEM_PENALTY: Record<ItemIssue['kind'], number> = {
   'unknown-colour': 0.35,
   'unknown-size': 0.35,
   'no-product': 0.5,
   'ambiguous-product': 0.2,
+  'ambiguous-featured': 0.08,
   'inferred-product': 0.1,
   distributed: 0.2,
-  'dropped-total': 0.15,
+  // A list resolved by its counts ("3 bolsos: negro, café y beige"): right when the counts add up, a mild doubt.
+  'list-count': 0.12,
+  'dropped-total': 0.12,
   'vague-quantity': 0.2,
   'large-quantity': 0.2,
   'unplaced-number': 0.3,
@@ -194,7 +201,7 @@ function bareness(match: MatchResult, units: string[]): Bareness {
       claimWords++;
       continue;
     }
-    if (unit === 'para' || unit === 'mi') {
+    if (unit === 'para' || unit === 'mi' || unit === 'mis') {
       // "para mí": a claim marker
       if (unit === 'mi') claimWords++;
       continue;
@@ -233,7 +240,16 @@ export function classifyLocal(text: string, catalog: Catalog, options: ClassifyL
 
   const match = matchCatalog(tokenize(text), catalog, featured);
   const { clauses, hasQuestionMark, units } = canonicalise(match);
-  const cues = detectCues(clauses);
+  let cues = detectCues(clauses);
+  const condition = claimCondition(clauses);
+  if (condition === 'deal' && cues.some((c) => c.intent === 'purchase') && !cues.some((c) => c.intent === 'cancel')) {
+    // "si me hacen descuento me llevo dos pares": not an order until the seller answers — a question.
+    cues = [
+      ...cues.filter((c) => c.intent !== 'purchase'),
+      { name: 'conditional-claim', intent: 'question', strength: 'strong', request: false, clause: 0, negated: false, undo: false },
+    ];
+  }
+  if (condition === 'availability') signals.push('claim conditional on stock (a purchase: reserved or waitlisted)');
   const bare = bareness(match, units);
 
   const wordCount = match.tokens.filter((t) => t.kind === 'word' || t.kind === 'number').length;
@@ -385,6 +401,23 @@ export function classifyLocal(text: string, catalog: Catalog, options: ClassifyL
     if (items.length === 0) {
       confidence = Math.min(confidence, 0.4);
       signals.push('no item could be resolved');
+    }
+    // "me llevo la crema corporal y la facial": "y la <word we do not know>" names another item we could not read.
+    const toks = match.tokens;
+    const unreadItem = toks.some(
+      (t, i) =>
+        i >= 2 &&
+        t.kind === 'word' &&
+        !match.roleOf[i] &&
+        t.norm.length >= 4 &&
+        !isLaughter(t.norm) &&
+        !isKnownWord(canonicalWord(t.norm)) &&
+        ARTICLE_WORDS.has(toks[i - 1]?.norm ?? '') &&
+        (toks[i - 2]?.norm === 'y' || toks[i - 2]?.norm === ','),
+    );
+    if (unreadItem) {
+      confidence -= 0.25;
+      signals.push('a listed item was not recognised');
     }
     if (unknownWords >= 4 && unknownWords / Math.max(1, wordCount) > 0.35) {
       confidence -= 0.12;

@@ -12,6 +12,8 @@ export interface QuantityWord {
   vague: boolean;
   /** An article-like "un/una/uno": quantity 1 that also opens a new item in a list. */
   article: boolean;
+  /** "un par (de)": its unit depends on the product (one pair of shoes). */
+  pair?: boolean;
 }
 
 const UNITS: ReadonlyMap<string, number> = new Map([
@@ -40,7 +42,7 @@ export function readQuantityWord(norms: readonly string[], i: number): QuantityW
   if (w === undefined) return null;
   const next = norms[i + 1];
   if ((w === 'un' || w === 'una') && next === 'par') {
-    return { value: 2, length: norms[i + 2] === 'de' ? 3 : 2, vague: true, article: false };
+    return { value: 2, length: norms[i + 2] === 'de' ? 3 : 2, vague: true, article: false, pair: true };
   }
   if (w === 'media' && next === 'docena') {
     return { value: 6, length: norms[i + 2] === 'de' ? 3 : 2, vague: false, article: false };
@@ -135,4 +137,64 @@ export function amountKindAt(norms: readonly string[], i: number, isNumber: (k: 
 /** A four-digit year of the last and this century ("desde 2019"). Checked after codes and sizes. */
 export function looksLikeYear(norm: string): boolean {
   return /^(?:19|20)\d\d$/.test(norm);
+}
+
+const SPELLED_UNITS: ReadonlyMap<string, number> = new Map([
+  ['uno', 1], ['un', 1], ['una', 1], ['dos', 2], ['tres', 3], ['cuatro', 4], ['cinco', 5], ['seis', 6], ['siete', 7],
+  ['ocho', 8], ['nueve', 9],
+]);
+const SPELLED_TEENS: ReadonlyMap<string, number> = new Map([
+  ['diez', 10], ['once', 11], ['doce', 12], ['trece', 13], ['catorce', 14], ['quince', 15], ['dieciseis', 16],
+  ['diecisiete', 17], ['dieciocho', 18], ['diecinueve', 19], ['veinte', 20], ['veintiuno', 21], ['veintiun', 21],
+  ['veintiuna', 21], ['veintidos', 22], ['veintitres', 23], ['veinticuatro', 24], ['veinticinco', 25],
+  ['veintiseis', 26], ['veintisiete', 27], ['veintiocho', 28], ['veintinueve', 29],
+]);
+const SPELLED_TENS: ReadonlyMap<string, number> = new Map([
+  ['treinta', 30], ['cuarenta', 40], ['cincuenta', 50], ['sesenta', 60], ['setenta', 70], ['ochenta', 80], ['noventa', 90],
+]);
+const SPELLED_HUNDREDS: ReadonlyMap<string, number> = new Map([
+  ['cien', 100], ['ciento', 100], ['doscientos', 200], ['doscientas', 200], ['trescientos', 300], ['trescientas', 300],
+  ['cuatrocientos', 400], ['quinientos', 500], ['quinientas', 500], ['seiscientos', 600], ['setecientos', 700],
+  ['ochocientos', 800], ['novecientos', 900],
+]);
+
+/** Reads 0–99 spelled out at `i` ("siete", "veintiocho", "treinta y siete"). */
+function spelledBelowHundred(norms: readonly string[], i: number): { value: number; length: number } | null {
+  const w = norms[i];
+  if (w === undefined) return null;
+  const teen = SPELLED_TEENS.get(w);
+  if (teen !== undefined) return { value: teen, length: 1 };
+  const tens = SPELLED_TENS.get(w);
+  if (tens !== undefined) {
+    const unit = norms[i + 1] === 'y' ? SPELLED_UNITS.get(norms[i + 2] ?? '') : undefined;
+    return unit !== undefined ? { value: tens + unit, length: 3 } : { value: tens, length: 1 };
+  }
+  const unit = SPELLED_UNITS.get(w);
+  return unit !== undefined ? { value: unit, length: 1 } : null;
+}
+
+/**
+ * A number spelled out at `norms[i]` ("treinta y siete" = 37, "veinticuatro", "cien", "doscientos cincuenta y
+ * seis"), with the tokens it spans. Sizes are said this way ("talla treinta y siete", "la de cien"); the small
+ * ones (up to "doce") are left to readQuantityWord unless `small` is set (after "talla": "talla cuatro"; before a
+ * unit: "dos metros"), and "un/una" only before a unit (`unitAfter`: "una plaza"; "talla un poco chica" is no number).
+ */
+export function readSpelledNumber(
+  norms: readonly string[],
+  i: number,
+  small = false,
+  unitAfter = false,
+): { value: number; length: number } | null {
+  const w = norms[i];
+  if (w === undefined) return null;
+  const hundreds = SPELLED_HUNDREDS.get(w);
+  if (hundreds !== undefined) {
+    if (w === 'cien') return { value: 100, length: 1 };
+    const rest = spelledBelowHundred(norms, i + 1);
+    return rest ? { value: hundreds + rest.value, length: 1 + rest.length } : { value: hundreds, length: 1 };
+  }
+  const below = spelledBelowHundred(norms, i);
+  if (!below) return null;
+  if (below.value <= 12 && below.length === 1 && (!small || ((w === 'un' || w === 'una') && !unitAfter))) return null; // "talla un poco chica
+  return below;
 }

@@ -151,6 +151,8 @@ export const SIZE_INTRODUCERS: ReadonlySet<string> = new Set([
   'talle',
   'talles',
   'tala',
+  'tlla',
+  'taya',
   'size',
   'calzo',
   'calza',
@@ -160,6 +162,46 @@ export const SIZE_INTRODUCERS: ReadonlySet<string> = new Set([
   'nro',
   'tamano',
   't',
+  // "n° 38", "nº 36": a number sign before a number is a shoe/size number when the product sells it (else a code).
+  'n',
+  'nº',
+]);
+
+/**
+ * Measurement units a size value may carry ("4 años", "50 ml", "128 GB", "24 cm", "2 m"), each with
+ * the ways viewers say it. A catalog value's unit pulls in its group; a unit outside every group (e.g.
+ * "plazas") still answers to its own singular/plural forms. Only read right after a number.
+ */
+export const UNIT_GROUPS: readonly (readonly string[])[] = [
+  ['anos', 'ano', 'anitos', 'anito'],
+  ['meses', 'mes', 'mesecitos', 'm'],
+  ['ml', 'mililitros', 'mililitro', 'mls', 'cc', 'mili', 'milis'],
+  ['l', 'litro', 'litros', 'lt', 'lts', 'ltr'],
+  ['gb', 'gigas', 'giga', 'gigabytes', 'gbs', 'g'],
+  ['tb', 'teras', 'tera', 'terabyte', 'terabytes'],
+  ['mah', 'miliamperios'],
+  ['cm', 'cms', 'centimetros', 'centimetro', 'centi', 'centis'],
+  ['mm', 'milimetros', 'milimetro'],
+  ['m', 'metro', 'metros', 'mts', 'mt', 'mtr', 'mtrs'],
+  ['kg', 'kgs', 'kilo', 'kilos', 'kilogramos'],
+  ['gr', 'grs', 'gramos', 'gramo', 'g'],
+  ['oz', 'onzas', 'onza'],
+  ['pulgadas', 'pulgada', 'pulg', 'in'],
+  ['w', 'watts', 'watt', 'vatios'],
+  ['plazas', 'plaza', 'pz'],
+  ['piezas', 'pieza', 'pzas', 'pza', 'pcs'],
+];
+
+/**
+ * Nouns of things sold in pairs: "un par de botines" is one unit (one pair), not two. A product is
+ * paired when its name or a keyword is one of these.
+ */
+export const PAIRED_NOUNS: ReadonlySet<string> = new Set([
+  'zapato', 'zapatos', 'zapatilla', 'zapatillas', 'zapatito', 'zapatitos', 'zapatillitas', 'zapas', 'tenis', 'sneakers',
+  'botin', 'botines', 'bota', 'botas', 'botitas', 'sandalia', 'sandalias', 'sandalitas', 'chalas', 'chanclas',
+  'ojotas', 'mocasin', 'mocasines', 'tacones', 'tacos', 'pantuflas', 'alpargatas', 'balerinas', 'bailarinas', 'tabas',
+  'borcegos', 'crocs', 'media', 'medias', 'calcetines', 'calcetas', 'soquetes', 'guantes', 'aros', 'aretes',
+  'pendientes', 'zarcillos', 'argollas', 'arracadas', 'candongas',
 ]);
 
 /** Words that introduce a product code ("cod 101", "producto 7", "modelo A12"). */
@@ -176,7 +218,6 @@ export const CODE_INTRODUCERS: ReadonlySet<string> = new Set([
   'ref',
   'referencia',
   'sku',
-  'n',
 ]);
 
 /**
@@ -271,7 +312,7 @@ export const FILLER_WORDS: ReadonlySet<string> = new Set([
   'amix', 'ami', 'reina', 'mami', 'nena', 'vecina', 'querida', 'mija', 'mijita', 'senora', 'sra', 'seno', 'dona',
   'jefa', 'bb', 'y', 'e', 'con', 'tambien', 'x', 'cod', 'codigo', 'numero', 'nro', 'otra', 'otro', 'mas', 'si', 'ok',
   'ahi', 'aca', 'aqui', 'esa', 'ese', 'esta', 'este', 'nomas', 'plis', 'porfis',
-  'porfavor', 'xfa', 'fa', 'producto', 'modelo', 'ref', 'a', 'o', 'u',
+  'porfavor', 'xfa', 'fa', 'producto', 'modelo', 'ref', 'a', 'o', 'u', 'n', 'nº', 'tono', 'regalo',
 ]);
 
 /** Family and friends: "mi hermana quiere la azul" is a purchase on someone's behalf. */
@@ -282,6 +323,8 @@ export const THIRD_PARTIES: ReadonlySet<string> = new Set([
   'companero', 'bebe', 'nena', 'nene', 'gorda', 'gordo', 'flaca', 'flaco', 'pareja', 'hermanita', 'mamita', 'hijita',
   'nina', 'nino', 'ninas', 'ninos', 'hijito', 'nietecita', 'sobrinita', 'princesa', 'chiquita', 'chiquito', 'bebita',
   'peque', 'enana', 'enano', 'mamacita', 'amor', 'esposita', 'cunadita', 'primita', 'tiita', 'hermanito', 'mami',
+  'vieja', 'viejo', 'viejita', 'viejito', 'madre', 'padre', 'hermanas', 'hermanos', 'sobrinas', 'sobrinos', 'nietas',
+  'nietos', 'pololo', 'polola', 'jefe',
 ]);
 
 /** Common Spanish words: used only to tell "chatter we understand" from "words we do not know". */
