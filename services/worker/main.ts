@@ -8,6 +8,7 @@ import { analyticsFromConfig } from '../../shared/analytics/analytics-recorder.j
 import { AnalyticsOutbox } from '../../shared/analytics/analytics-outbox.js';
 import { pushAuthFromConfig } from '../../shared/pubsub/push-auth.js';
 import { createApp } from './app.js';
+import { LiveMetricsJob } from './live-metrics/live-metrics-job.js';
 import { PaymentLinks } from '../../shared/payments/payment-links.js';
 import { FirestorePaymentLinkStore } from '../../shared/payments/payment-link-store.js';
 import { providerPayments } from './orders/provider-payments.js';
@@ -59,17 +60,21 @@ export async function startWorker(env: Record<string, string | undefined> = proc
     }),
     config.ingressPublicUrl ?? 'http://localhost:8080',
   );
+  const analytics = analyticsFromConfig(config, { outbox: new AnalyticsOutbox(firestore) });
+  const tiendas = new TiendaStore(firestore);
+  const lives = new LiveStore(firestore);
   const app = createApp({
     ...payments,
     reservationMs: config.reservationTtl,
     allocationWaitMs: config.allocationWait,
     allocationGatherMs: config.allocationGather,
-    tiendas: new TiendaStore(firestore),
-    lives: new LiveStore(firestore),
+    tiendas,
+    lives,
     firestore,
     idempotency: new IdempotencyStore(firestore),
     publisher,
-    analytics: analyticsFromConfig(config, { outbox: new AnalyticsOutbox(firestore) }),
+    analytics,
+    liveMetrics: new LiveMetricsJob({ tiendas, lives, secrets, analytics, graphUrl: config.metaGraphUrl, timeoutMs: config.metaTimeout }),
     intents: new IntentService(chain),
     retrySchedule: config.retrySchedule,
     pushAuth: pushAuthFromConfig(config),
