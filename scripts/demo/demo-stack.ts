@@ -125,6 +125,8 @@ export async function startDemoStack(o: StackOptions, stops: Stops): Promise<Dem
     FLOW_PAYER_EMAIL: 'pagos@tienda-demo.example',
     RETRY_SCHEDULE: o.retrySchedule,
     RESERVATION_TTL: o.reservationTtl,
+    // The emulator pushes one message at a time per subscription: a short gather keeps the live flowing.
+    ALLOCATION_GATHER: '30ms',
     META_APP_SECRET: DEMO.metaAppSecret,
     META_VERIFY_TOKEN: DEMO.verifyToken,
     EVENTS_HMAC_SECRET: DEMO.eventsSecret,

@@ -54,6 +54,8 @@ export async function startWorker(env: Record<string, string | undefined> = proc
       flowApiUrl: config.flowApiUrl,
       paypalApiUrl: config.paypalApiUrl,
       timeoutMs: config.providerTimeout,
+      // A reservation shorter than a minute (a demo's compressed RESERVATION_TTL) still gets its link.
+      minLifetimeMs: Math.min(60_000, Math.floor(config.reservationTtl / 2)),
       ...(config.paymentReturnUrl ? { returnUrl: config.paymentReturnUrl } : {}),
       ...(config.flowPayerEmail ? { flowPayerEmail: config.flowPayerEmail } : {}),
       linkStore: new FirestorePaymentLinkStore(firestore),
