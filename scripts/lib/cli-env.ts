@@ -16,22 +16,20 @@ export function quietGoogleAuth(env: NodeJS.ProcessEnv = process.env): void {
 export class CliUsageError extends Error {}
 
 /**
- * Refuses to run without a project, and (unless `allowGoogle`) without the emulator hosts the command uses,
- * naming what to set — otherwise the Google clients would try production with no credentials and time out.
+ * Refuses to start a command that could only hang or dump a stack: no project at all (then the emulator hosts the
+ * command uses are named too — against `npm start` they are what is missing), or one emulator host set but not
+ * the other one this command needs. A project with no emulator host means Google itself (ADC credentials).
  */
 export function requireEmulatorEnv(needs: Array<'pubsub' | 'firestore'>, env: NodeJS.ProcessEnv = process.env): void {
+  const hosts = { pubsub: 'PUBSUB_EMULATOR_HOST', firestore: 'FIRESTORE_EMULATOR_HOST' } as const;
+  const anyEmulator = Boolean(env.PUBSUB_EMULATOR_HOST || env.FIRESTORE_EMULATOR_HOST);
   const missing: string[] = [];
   if (!env.GOOGLE_CLOUD_PROJECT) missing.push('GOOGLE_CLOUD_PROJECT');
-  const hosts = { pubsub: 'PUBSUB_EMULATOR_HOST', firestore: 'FIRESTORE_EMULATOR_HOST' } as const;
-  const anyHost = needs.some((n) => env[hosts[n]]);
-  // Against real Google (no emulator host at all, credentials present) only the project is needed.
-  const againstGoogle = !anyHost && (env.GOOGLE_APPLICATION_CREDENTIALS || env.K_SERVICE);
-  if (!againstGoogle) for (const n of needs) if (!env[hosts[n]]) missing.push(hosts[n]);
+  if (!env.GOOGLE_CLOUD_PROJECT || anyEmulator) for (const n of needs) if (!env[hosts[n]]) missing.push(hosts[n]);
   if (missing.length > 0) {
     throw new CliUsageError(
       `set ${missing.join(' and ')} first — against \`npm start\`, copy the export line it prints ` +
-        `(e.g. export GOOGLE_CLOUD_PROJECT=demo-livestreamsell PUBSUB_EMULATOR_HOST=127.0.0.1:8085 FIRESTORE_EMULATOR_HOST=127.0.0.1:8086); ` +
-        'against Google, set GOOGLE_CLOUD_PROJECT and GOOGLE_APPLICATION_CREDENTIALS',
+        '(export GOOGLE_CLOUD_PROJECT=… PUBSUB_EMULATOR_HOST=… FIRESTORE_EMULATOR_HOST=…); against Google, set GOOGLE_CLOUD_PROJECT',
     );
   }
 }
