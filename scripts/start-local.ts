@@ -37,6 +37,8 @@ function argValue(argv: string[], name: string): string | undefined {
 }
 
 const say = (line = '') => process.stdout.write(line + '\n');
+/** Set by the first Ctrl-C: whatever fails after it (a request to a service being stopped) is part of stopping. */
+let stopping = false;
 
 async function main(argv: string[]) {
   const once = argv.includes('--once');
@@ -54,7 +56,6 @@ async function main(argv: string[]) {
   };
   // Ctrl-C reaches us twice (from the terminal and relayed by npm/tsx): a second signal must not kill the
   // process half-way and orphan the emulators, so every signal is handled and only the first one acts.
-  let stopping = false;
   const onSignal = () => {
     if (stopping) return;
     stopping = true;
@@ -63,6 +64,11 @@ async function main(argv: string[]) {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The services run in this process without their own process guards: background work (the allocator, a push
+  // still in flight) that fails because its client was just closed must not turn Ctrl-C into a crash.
+  process.on('unhandledRejection', (e) => {
+    if (!stopping) console.error(`npm start: unhandled rejection: ${oneLine(e)}`);
+  });
 
   // 1. Emulators (unless already given). Against emulators there is no metadata server to probe.
   process.env.METADATA_SERVER_DETECTION = 'none';
@@ -177,6 +183,7 @@ function followOneComment(stack: DemoStack, envLine: string): void {
 }
 
 main(process.argv.slice(2)).catch((e) => {
+  if (stopping) return; // the signal handler exits once everything is stopped
   if (e instanceof CliUsageError || e instanceof ConfigError || e instanceof EmulatorsMissingError) console.error(`npm start: ${e.message}`);
   else console.error(`npm start: ${oneLine(e)}`, process.env.LOG_LEVEL === 'DEBUG' ? e : '');
   process.exit(1);

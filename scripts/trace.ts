@@ -6,6 +6,7 @@
 import { Firestore } from '@google-cloud/firestore';
 import { CliUsageError, oneLine, quietGoogleAuth, requireEmulatorEnv } from './lib/cli-env.js';
 import { formatTrace, traceComment } from './lib/comment-trace.js';
+import { withDeadline } from '../shared/runtime/deadline.js';
 
 const USAGE = 'usage: npm run trace -- <comment id> [--json]';
 
@@ -20,7 +21,8 @@ async function main(argv: string[]): Promise<number> {
   requireEmulatorEnv(['firestore']);
   const firestore = new Firestore({ projectId: process.env.GOOGLE_CLOUD_PROJECT });
   try {
-    const trace = await traceComment(firestore, ids[0]!);
+    // An operator's command must not hang on an emulator that is not there.
+    const trace = await withDeadline('reading the trace from Firestore', 15_000, () => traceComment(firestore, ids[0]!));
     if (json) console.log(JSON.stringify(trace));
     else for (const line of formatTrace(trace)) console.log(line);
     return trace.found ? 0 : 1;
