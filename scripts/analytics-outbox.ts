@@ -11,6 +11,7 @@ import { AnalyticsOutbox, type OutboxState } from '../shared/analytics/analytics
 import { bigQuerySinkFromConfig } from '../shared/analytics/analytics-recorder.js';
 import { analyticsSettings, commonSettings } from '../shared/config/common-settings.js';
 import { ConfigError, defineConfig } from '../shared/config/define-config.js';
+import { CliUsageError, oneLine, quietGoogleAuth, requireEmulatorEnv } from './lib/cli-env.js';
 
 const config = defineConfig('analytics-outbox-cli', {
   projectId: commonSettings.projectId,
@@ -29,6 +30,8 @@ async function main(argv: string[], env: Record<string, string | undefined> = pr
     console.error(USAGE);
     return 2;
   }
+  quietGoogleAuth(env);
+  requireEmulatorEnv(['firestore'], env);
   const settings = config.load(env);
   const firestore = new Firestore({ projectId: settings.projectId });
   const outbox = new AnalyticsOutbox(firestore);
@@ -53,7 +56,7 @@ async function main(argv: string[], env: Record<string, string | undefined> = pr
 main(process.argv.slice(2)).then(
   (c) => process.exit(c),
   (e) => {
-    console.error(e instanceof ConfigError ? e.message : e);
+    console.error(e instanceof ConfigError || e instanceof CliUsageError ? e.message : oneLine(e));
     process.exit(1);
   },
 );

@@ -16,6 +16,7 @@ import { OrderStore } from '../services/worker/orders/order-store.js';
 import { StockAllocator } from '../services/worker/orders/stock-allocator.js';
 import { liveKey } from '../services/worker/orders/order-model.js';
 import { catalogUnitList } from '../services/worker/orders/catalog-stock.js';
+import { CliUsageError, oneLine, quietGoogleAuth, requireEmulatorEnv } from './lib/cli-env.js';
 
 const cliConfig = defineConfig('live-cli', { projectId: commonSettings.projectId, firestoreEmulatorHost: commonSettings.firestoreEmulatorHost });
 const USAGE = 'usage: npm run live -- add <live.json> | list <tienda-id> | show <tienda-id> <live-id> | status <tienda-id> <live-id> scheduled|live|ended | feature <tienda-id> <live-id> <code> | stock <tienda-id> <live-id>';
@@ -27,6 +28,8 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
+  quietGoogleAuth();
+  requireEmulatorEnv(['firestore']);
   const { projectId } = cliConfig.load();
   const db = new Firestore({ projectId });
   const lives = new LiveStore(db);
@@ -94,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`invalid live:\n${e.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`);
       return 2;
     }
-    console.error((e as Error).message);
+    console.error(oneLine(e));
     return 1;
   } finally {
     await db.terminate();
@@ -104,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (c) => process.exit(c),
   (e) => {
-    console.error(e instanceof ConfigError ? e.message : e);
+    console.error(e instanceof ConfigError || e instanceof CliUsageError ? e.message : oneLine(e));
     process.exit(1);
   },
 );

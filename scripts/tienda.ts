@@ -10,6 +10,7 @@ import { ZodError } from 'zod';
 import { commonSettings } from '../shared/config/common-settings.js';
 import { ConfigError, defineConfig } from '../shared/config/define-config.js';
 import { TiendaConflictError, TiendaStore } from '../shared/tiendas/tienda-store.js';
+import { CliUsageError, oneLine, quietGoogleAuth, requireEmulatorEnv } from './lib/cli-env.js';
 
 const cliConfig = defineConfig('tienda-cli', {
   projectId: commonSettings.projectId,
@@ -24,6 +25,8 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
+  quietGoogleAuth();
+  requireEmulatorEnv(['firestore']);
   const config = cliConfig.load();
   const db = new Firestore({ projectId: config.projectId });
   const store = new TiendaStore(db, { cacheTtlMs: 0 });
@@ -68,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
-    console.error(e instanceof ConfigError ? e.message : e);
+    console.error(e instanceof ConfigError || e instanceof CliUsageError ? e.message : oneLine(e));
     process.exit(1);
   },
 );

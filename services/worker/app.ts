@@ -25,6 +25,7 @@ import { OrderStore } from './orders/order-store.js';
 import type { PaymentLinkPort, PaymentStatusPort } from './orders/payment-link-port.js';
 import { settlePayment } from './orders/payment-settlement.js';
 import { StockAllocator } from './orders/stock-allocator.js';
+import type { LiveMetricsJob } from './live-metrics/live-metrics-job.js';
 
 export interface WorkerDeps {
   tiendas: TiendaStore;
@@ -47,6 +48,8 @@ export interface WorkerDeps {
   allocationGatherMs?: number;
   /** Replaces the order step (tests of the intent step alone). */
   onIntent?: (intent: StoredIntent, live: Live) => Promise<void>;
+  /** Reads on-air lives' metrics from the Graph API into BigQuery `live_metrics` (absent: the job answers skipped). */
+  liveMetrics?: LiveMetricsJob;
   onOutcome?: (outcome: PushOutcome, message: { messageId: string; attempt: number }) => void;
   /** Margin below each subscription's ack deadline for answering a push whose handler overran (`PUSH_BUDGET_MARGIN`). */
   pushBudgetMarginMs?: number;
@@ -76,6 +79,7 @@ export function createOrderParts(deps: WorkerDeps) {
 export const WORKER_JOBS = [
   { name: 'expire-reservations', path: '/jobs/expire-reservations', schedule: '* * * * *', what: 'releases overdue reservations, serves waitlists, finishes abandoned deliveries' },
   { name: 'reconcile-payments', path: '/jobs/reconcile-payments', schedule: '*/5 * * * *', what: 're-reads unpaid orders at their provider and publishes what webhooks missed' },
+  { name: 'record-live-metrics', path: '/jobs/record-live-metrics', schedule: '* * * * *', what: "reads on-air lives' metrics (status, viewers) from the Graph API into BigQuery live_metrics" },
 ] as const;
 
 const paymentEventSchema = z.discriminatedUnion('event', [paymentSuccessEventSchema, paymentFailureEventSchema]);
@@ -114,7 +118,11 @@ export function createApp(deps: WorkerDeps): Koa {
     createPushHandler({ ...common, consumer: payments, schema: paymentEventSchema, handle: async ({ data }) => void (await settlePayment(data, { ...deps, orders: parts.orders, outcomes: parts.outcomes })) }),
   );
   // Cloud Scheduler jobs: the same OIDC check as the push endpoints (Scheduler sends a Google-signed token).
-  const runJob = { 'expire-reservations': () => parts.jobs.expireReservations(), 'reconcile-payments': () => parts.jobs.reconcilePayments() };
+  const runJob = {
+    'expire-reservations': () => parts.jobs.expireReservations(),
+    'reconcile-payments': () => parts.jobs.reconcilePayments(),
+    'record-live-metrics': async () => (deps.liveMetrics ? deps.liveMetrics.run() : { lives: 0, recorded: 0, skipped: [{ reason: 'not_configured' }] }),
+  };
   for (const job of WORKER_JOBS) {
     router.post(job.path, auth, async (ctx) => {
       ctx.body = await runJob[job.name]();

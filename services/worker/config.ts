@@ -36,6 +36,12 @@ export const workerConfig = defineConfig('worker', {
     doc: 'How long a purchase comment waits for the stock allocator before its message is retried later (below the ai_processing ack deadline).',
     schema: duration('20s'),
   },
+  metaGraphUrl: {
+    env: 'META_GRAPH_URL',
+    doc: 'Meta Graph API base URL, version included. The live-metrics job reads on-air lives\' `live_videos` through it.',
+    schema: urlWithDefault('https://graph.facebook.com/v21.0'),
+  },
+  metaTimeout: { env: 'META_TIMEOUT', doc: 'Timeout of one Graph API read of the live-metrics job.', schema: duration('8s') },
   allocationGather: {
     env: 'ALLOCATION_GATHER',
     doc: 'How long the allocator lets near-simultaneous purchase comments gather so it serves them in Meta\'s comment order.',

@@ -8,6 +8,7 @@ import { analyticsFromConfig } from '../../shared/analytics/analytics-recorder.j
 import { AnalyticsOutbox } from '../../shared/analytics/analytics-outbox.js';
 import { pushAuthFromConfig } from '../../shared/pubsub/push-auth.js';
 import { createApp } from './app.js';
+import { LiveMetricsJob } from './live-metrics/live-metrics-job.js';
 import { PaymentLinks } from '../../shared/payments/payment-links.js';
 import { FirestorePaymentLinkStore } from '../../shared/payments/payment-link-store.js';
 import { providerPayments } from './orders/provider-payments.js';
@@ -53,23 +54,29 @@ export async function startWorker(env: Record<string, string | undefined> = proc
       flowApiUrl: config.flowApiUrl,
       paypalApiUrl: config.paypalApiUrl,
       timeoutMs: config.providerTimeout,
+      // A reservation shorter than a minute (a demo's compressed RESERVATION_TTL) still gets its link.
+      minLifetimeMs: Math.min(60_000, Math.floor(config.reservationTtl / 2)),
       ...(config.paymentReturnUrl ? { returnUrl: config.paymentReturnUrl } : {}),
       ...(config.flowPayerEmail ? { flowPayerEmail: config.flowPayerEmail } : {}),
       linkStore: new FirestorePaymentLinkStore(firestore),
     }),
     config.ingressPublicUrl ?? 'http://localhost:8080',
   );
+  const analytics = analyticsFromConfig(config, { outbox: new AnalyticsOutbox(firestore) });
+  const tiendas = new TiendaStore(firestore);
+  const lives = new LiveStore(firestore);
   const app = createApp({
     ...payments,
     reservationMs: config.reservationTtl,
     allocationWaitMs: config.allocationWait,
     allocationGatherMs: config.allocationGather,
-    tiendas: new TiendaStore(firestore),
-    lives: new LiveStore(firestore),
+    tiendas,
+    lives,
     firestore,
     idempotency: new IdempotencyStore(firestore),
     publisher,
-    analytics: analyticsFromConfig(config, { outbox: new AnalyticsOutbox(firestore) }),
+    analytics,
+    liveMetrics: new LiveMetricsJob({ tiendas, lives, secrets, analytics, graphUrl: config.metaGraphUrl, timeoutMs: config.metaTimeout }),
     intents: new IntentService(chain),
     retrySchedule: config.retrySchedule,
     pushAuth: pushAuthFromConfig(config),

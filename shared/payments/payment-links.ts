@@ -24,6 +24,11 @@ export interface PaymentLinksOptions {
   paypalApiUrl?: string;
   /** Deadline of each provider call (`PROVIDER_TIMEOUT`). Default 8 s. */
   timeoutMs?: number;
+  /**
+   * Shortest reservation left for which a link is still created (default 60 s). The worker lowers it only when
+   * its whole `RESERVATION_TTL` is shorter (a time-compressed demo): never below half the TTL.
+   */
+  minLifetimeMs?: number;
   /** Where buyers land after paying when a request names none (`PAYMENT_RETURN_URL`). Flow and PayPal need one. */
   returnUrl?: string;
   /** Flow requires a payer email and Meta gives none (`FLOW_PAYER_EMAIL`); Flow's checkout lets the buyer change it. */
@@ -153,7 +158,7 @@ export class PaymentLinks {
       throw refuse('invalid_amount', `total ${request.total} ${currency} is not the sum of the items (${sumMinor / 10 ** decimals})`);
     }
     const lifetimeMs = request.expiresAt.getTime() - this.now().getTime();
-    if (!(lifetimeMs >= MIN_LINK_LIFETIME_MS)) throw refuse('reservation_expired', `the reservation ends at ${request.expiresAt.toISOString()}: too soon for a link`);
+    if (!(lifetimeMs >= (this.options.minLifetimeMs ?? MIN_LINK_LIFETIME_MS))) throw refuse('reservation_expired', `the reservation ends at ${request.expiresAt.toISOString()}: too soon for a link`);
     const returnUrl = request.returnUrl ?? this.options.returnUrl;
     if (!returnUrl && provider !== 'mercadopago') throw refuse('missing_return_url', `${provider} needs a return URL: set PAYMENT_RETURN_URL`);
     if (provider === 'paypal' && request.orderId.length > MAX_PAYPAL_REFERENCE) {

@@ -88,6 +88,53 @@ export class DeadLetters {
     return replayed;
   }
 
+  /**
+   * Every dead letter the hold subscription holds right now (up to `max`), pulled in rounds: the emulator and
+   * Pub/Sub may answer a pull with fewer than they hold. Nothing is consumed: call {@link release} or act on them.
+   */
+  async pullAll(consumer: ConsumerDefinition, max = 1000): Promise<DeadLetter[]> {
+    const all: DeadLetter[] = [];
+    let empty = 0;
+    while (all.length < max && empty < 2) {
+      const batch = await this.pull(consumer, Math.min(100, max - all.length));
+      if (batch.length === 0) empty++;
+      else all.push(...batch.filter((l) => !all.some((a) => a.ackId === l.ackId)));
+    }
+    return all;
+  }
+
+  /** Hands pulled letters back at once (ack deadline 0), so they stay for the next look. */
+  async release(consumer: ConsumerDefinition, letters: DeadLetter[]): Promise<void> {
+    if (letters.length === 0) return;
+    const client = await this.subscriber();
+    await client.modifyAckDeadline(
+      { subscription: this.subscriptionPath(consumer), ackIds: letters.map((l) => l.ackId), ackDeadlineSeconds: 0 },
+      { timeout: CALL_TIMEOUT_MS },
+    );
+  }
+
+  /** Removes letters for good (they were replayed, or an operator purged them). */
+  async acknowledge(consumer: ConsumerDefinition, letters: DeadLetter[]): Promise<void> {
+    if (letters.length === 0) return;
+    const client = await this.subscriber();
+    await client.acknowledge({ subscription: this.subscriptionPath(consumer), ackIds: letters.map((l) => l.ackId) }, { timeout: CALL_TIMEOUT_MS });
+  }
+
+  /**
+   * Re-publishes the given pulled letters to the consumer's main topic — the normal path, so the handler's
+   * idempotency keys still hold — with the retry bookkeeping stripped, then acks each. Publish first, ack second.
+   */
+  async replayLetters(consumer: ConsumerDefinition, publisher: Publisher, letters: DeadLetter[]): Promise<number> {
+    let replayed = 0;
+    for (const l of letters) {
+      const attrs = Object.fromEntries(Object.entries(l.attributes).filter(([k]) => !isRetryBookkeeping(k)));
+      await publisher.publishRaw(consumer.topic, l.data, { ...attrs, replayed_from: l.messageId });
+      await this.acknowledge(consumer, [l]);
+      replayed++;
+    }
+    return replayed;
+  }
+
   async close(): Promise<void> {
     await this.client?.close();
   }

@@ -128,6 +128,17 @@ export type MetaGraphFailure =
   | { timeout: true; deliver?: boolean }
   | 'reset';
 
+export interface FakeLiveVideo {
+  /** The LiveVideo id. */
+  id: string;
+  /** The id of its video: what comments carry as the second part of their post id. */
+  video_id: string;
+  status: 'UNPUBLISHED' | 'LIVE' | 'LIVE_STOPPED' | 'PROCESSING' | 'VOD' | 'SCHEDULED_UNPUBLISHED' | 'SCHEDULED_LIVE' | 'SCHEDULED_EXPIRED' | 'SCHEDULED_CANCELED';
+  live_views: number;
+  title?: string;
+  broadcast_start_time?: string;
+}
+
 export interface MetaGraphFake {
   /** Base URL with the version, ready for META_GRAPH_URL: `http://127.0.0.1:PORT/v21.0`. */
   url: string;
@@ -154,6 +165,12 @@ export interface MetaGraphFake {
   setUsage(usage: { app?: Record<string, number>; business?: Record<string, unknown> } | null): void;
   /** Most requests to `accountId`'s /messages that arrived within any `windowMs` (half-open) window. */
   maxRequestsPerWindow(accountId: string, windowMs: number): number;
+  /**
+   * A live video on a Page, served by `GET /{page-id}/live_videos` (Live Video API: `fields` picks among id, status,
+   * live_views, title, broadcast_start_time, permalink_url, video{id}; `broadcast_status` filters by status).
+   * Setting it again updates it (viewers come and go).
+   */
+  setLiveVideo(pageId: string, video: FakeLiveVideo): void;
   /** Forgets replies, requests, threads, buyers and scripted failures (tokens stay). */
   reset(): void;
   close(): Promise<void>;
@@ -195,6 +212,7 @@ const KNOWN_ERRORS: Record<number, GraphError> = {
 };
 
 const PATH = /^(?:\/(v\d+\.\d+))?\/([^/]+)\/messages\/?$/;
+const LIVE_VIDEOS_PATH = /^(?:\/(v\d+\.\d+))?\/([^/]+)\/live_videos\/?$/;
 
 const fbtraceId = () => randomBytes(8).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 11).padEnd(11, 'A');
 
@@ -312,6 +330,8 @@ export async function startMetaGraphFake(options: MetaGraphFakeOptions = {}): Pr
   const replied = new Set<string>();
   const hanging = new Set<ServerResponse>();
   let seq = 0;
+  /** page id → its live videos. */
+  const liveVideos = new Map<string, FakeLiveVideo[]>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const receivedAt = Date.now();
@@ -348,6 +368,8 @@ export async function startMetaGraphFake(options: MetaGraphFakeOptions = {}): Pr
       sendJson(res, e.httpStatus, graphErrorBody(e), { ...headers, ...usageHeaders });
     };
 
+    const liveVideosPath = LIVE_VIDEOS_PATH.exec(target.pathname);
+    if (liveVideosPath && req.method === 'GET') return answerLiveVideos(decodeURIComponent(liveVideosPath[2]!), target.searchParams, token, record, answerError, res, usageHeaders);
     if (!match || req.method !== 'POST') {
       return answerError({ httpStatus: 400, code: 2500, type: 'OAuthException', message: `Unknown path components: ${target.pathname}` });
     }
@@ -458,6 +480,57 @@ export async function startMetaGraphFake(options: MetaGraphFakeOptions = {}): Pr
     return ok({ recipient_id: buyerId, message_id: sent.messageId });
   };
 
+  /** `GET /{page-id}/live_videos`: the Page's token, then its live videos with the requested fields, paged like Graph. */
+  const answerLiveVideos = (
+    pageId: string,
+    query: URLSearchParams,
+    token: string | null,
+    record: MetaGraphFakeRequest,
+    answerError: (e: GraphError) => void,
+    res: ServerResponse,
+    usageHeaders: Record<string, string>,
+  ) => {
+    record.accountId = pageId;
+    const scripted = failures.shift();
+    if (scripted !== undefined) {
+      const f = resolveFailure(scripted);
+      if (f.kind === 'error') return answerError(f.error);
+      if (f.kind === 'reset' || f.kind === 'timeout') return void res.destroy();
+      return answerError({ httpStatus: f.status, code: f.status === 429 ? 4 : 2, type: 'OAuthException', message: 'An unexpected error has occurred. Please retry your request later.' });
+    }
+    if (!token) return answerError({ httpStatus: 400, code: 2500, type: 'OAuthException', message: 'An active access token must be used to query information about the current user.' });
+    const expected = tokens.get(pageId);
+    if (expected === undefined) {
+      return answerError({ httpStatus: 400, code: 100, subcode: 33, type: 'GraphMethodException', message: `Unsupported get request. Object with ID '${pageId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.` });
+    }
+    if (token !== expected) return answerError(KNOWN_ERRORS[190]!);
+    let statuses: string[] | null = null;
+    const filter = query.get('broadcast_status');
+    if (filter) {
+      const parsed = parseJson(filter)?.value;
+      if (!Array.isArray(parsed)) return answerError({ ...KNOWN_ERRORS[100]!, message: '(#100) param broadcast_status must be an array.' });
+      statuses = parsed.map(String);
+    }
+    const fields = (query.get('fields') ?? 'id,status').split(/,(?![^{]*})/).map((f) => f.trim());
+    const shape = (v: FakeLiveVideo): Json => {
+      const out: Json = {};
+      for (const f of fields) {
+        if (f === 'id') out.id = v.id;
+        else if (f === 'status') out.status = v.status;
+        else if (f === 'live_views') out.live_views = v.live_views;
+        else if (f === 'title' && v.title !== undefined) out.title = v.title;
+        else if (f === 'broadcast_start_time' && v.broadcast_start_time !== undefined) out.broadcast_start_time = v.broadcast_start_time;
+        else if (f === 'permalink_url') out.permalink_url = `/${pageId}/videos/${v.video_id}/`;
+        else if (f === 'video' || f.startsWith('video{')) out.video = { id: v.video_id };
+      }
+      if (out.id === undefined) out.id = v.id;
+      return out;
+    };
+    const data = (liveVideos.get(pageId) ?? []).filter((v) => !statuses || statuses.includes(v.status)).map(shape);
+    record.status = 200;
+    sendJson(res, 200, { data, paging: { cursors: { before: 'QVFIUk', after: 'QVFIUm' } } }, usageHeaders);
+  };
+
   const server = await listen(handle, { port: options.port, onError: (res) => sendJson(res, 500, graphErrorBody(KNOWN_ERRORS[1]!)) });
   const { port, url: origin } = server;
 
@@ -503,6 +576,10 @@ export async function startMetaGraphFake(options: MetaGraphFakeOptions = {}): Pr
         max = Math.max(max, i - j + 1);
       }
       return max;
+    },
+    setLiveVideo(pageId, video) {
+      const list = liveVideos.get(pageId) ?? [];
+      liveVideos.set(pageId, [...list.filter((v) => v.id !== video.id), video]);
     },
     reset() {
       replies.length = 0;

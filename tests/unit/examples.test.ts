@@ -14,4 +14,16 @@ describe('examples/ (the files the README names)', () => {
     expect(live.products.find((p) => p.code === '101')!.stock).toBe(14); // the sum of its variant_stock
     expect(live.products.some((p) => p.variant_stock === undefined)).toBe(true);
   });
+  it('examples/comments.jsonl is one {"text"} per line, for `npm run classify`', () => {
+    const lines = readFileSync('examples/comments.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { text?: unknown });
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(typeof l.text).toBe('string');
+  });
+  it('data/demo-live.json is the live npm start replays: a low-stock variant for its burst, no green', () => {
+    const file = JSON.parse(readFileSync('data/demo-live.json', 'utf8'));
+    const live = liveSchema.parse({ ...file, tienda_id: 'tienda-demo', post_id: '1_2' });
+    const polera = live.products.find((p) => p.code === '101')!;
+    expect(polera.variant_stock!.find((v) => v.color === 'roja' && v.size === 'M')!.stock).toBeLessThanOrEqual(3);
+    expect(polera.variants.color).not.toContain('verde');
+  });
 });

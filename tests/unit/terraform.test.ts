@@ -387,6 +387,14 @@ async function evalAst(node: Ast, scope: Scope): Promise<unknown> {
         case 'file':
           // Terraform resolves relative paths from the directory it runs in (the environment root).
           return readFileSync(path.resolve(scope.pathRoot, String(args[0])), 'utf8');
+        case 'templatefile': {
+          // Only `${name}` interpolations of the given variables (what the view SQL uses); an unknown name fails.
+          const vars = args[1] as Record<string, unknown>;
+          return readFileSync(path.resolve(scope.pathRoot, String(args[0])), 'utf8').replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, n: string) => {
+            if (!(n in vars)) throw new Error(`templatefile: no variable ${n} in ${where}`);
+            return String(vars[n]);
+          });
+        }
         default:
           throw new Error(`unsupported function ${node.meta.name} in ${where}`);
       }
@@ -928,7 +936,7 @@ describe('terraform', () => {
       }
       // The every-minute job cannot retry within its minute; the 5-minute one can, once.
       const retries = Object.fromEntries(jobs.map((j) => [j.key, blockOf(j.body, 'retry_config').retry_count]));
-      expect(retries).toEqual({ 'expire-reservations': 0, 'reconcile-payments': 1 });
+      expect(retries).toEqual({ 'expire-reservations': 0, 'reconcile-payments': 1, 'record-live-metrics': 0 });
     });
 
     /** The app with each service account's email resolved the way Google names it (`<account_id>@<project>.iam…`). */
@@ -1034,6 +1042,46 @@ describe('terraform', () => {
         expect(schema.find((f) => f.name === partition.field)?.type, `${name}.${String(partition.field)}`).toBe('TIMESTAMP');
         expect(t.clustering).toEqual(ANALYTICS_TABLES[name].clustering);
         for (const col of ANALYTICS_TABLES[name].clustering) expect(schema.some((f) => f.name === col), `${name}.${col}`).toBe(true);
+      }
+    });
+  });
+
+  describe('bigquery views = shared/analytics/views/*.sql', () => {
+    const VIEWS_DIR = path.join(ROOT, 'shared/analytics/views');
+
+    it.each(ENVIRONMENTS)('%s: one standard-SQL view per .sql file, its query the file with the project and dataset filled in', async (env) => {
+      const bq = await moduleScope(await appScope(env), 'bigquery');
+      const views = await instances(bq, 'google_bigquery_table', 'views');
+      const files = readdirSync(VIEWS_DIR).filter((f) => f.endsWith('.sql'));
+      expect(views.map((v) => `${String(v.key)}.sql`).sort()).toEqual(files.sort());
+      expect(files).toContain('live_funnel.sql');
+      const dataset = String(bq.vars.dataset_id);
+      for (const v of views) {
+        const view = blockOf(v.body, 'view');
+        expect(view.use_legacy_sql, String(v.key)).toBe(false);
+        const query = String(view.query);
+        const expected = readFileSync(path.join(VIEWS_DIR, `${String(v.key)}.sql`), 'utf8').replaceAll('${project_id}', String(bq.vars.project_id)).replaceAll('${dataset_id}', dataset);
+        expect(query).toBe(expected);
+        expect(query).not.toMatch(/\$\{/);
+      }
+    });
+
+    it('the funnel reads only tables that exist, by their columns', () => {
+      const sql = readFileSync(path.join(VIEWS_DIR, 'live_funnel.sql'), 'utf8');
+      const tables = [...sql.matchAll(/`\$\{project_id\}\.\$\{dataset_id\}\.([a-z_]+)`/g)].map((m) => m[1]!);
+      expect(new Set(tables)).toEqual(new Set(['comments', 'intents', 'orders', 'notifications', 'live_metrics']));
+      for (const t of tables) expect(ANALYTICS_TABLE_NAMES as readonly string[]).toContain(t);
+      // Columns the view depends on exist in the schemas the code writes.
+      const needs: Record<string, string[]> = {
+        comments: ['comment_id', 'tienda_id', 'live_id', 'received_at'],
+        intents: ['comment_id', 'intent', 'source'],
+        orders: ['order_id', 'status', 'total_amount', 'currency', 'created_at'],
+        notifications: ['comment_id', 'status', 'latency_ms'],
+        live_metrics: ['live_views'],
+      };
+      for (const [t, cols] of Object.entries(needs)) {
+        const names = loadTableSchema(t as (typeof ANALYTICS_TABLE_NAMES)[number]).map((f) => f.name);
+        for (const c of cols) expect(names, `${t}.${c}`).toContain(c);
       }
     });
   });

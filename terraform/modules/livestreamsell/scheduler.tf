@@ -10,6 +10,7 @@ locals {
   worker_jobs = [
     { name = "expire-reservations", path = "/jobs/expire-reservations", schedule = "* * * * *", retry_count = 0 },
     { name = "reconcile-payments", path = "/jobs/reconcile-payments", schedule = "*/5 * * * *", retry_count = 1 },
+    { name = "record-live-metrics", path = "/jobs/record-live-metrics", schedule = "* * * * *", retry_count = 0 },
   ]
 
   scheduler_region = var.scheduler_region == null ? var.region : var.scheduler_region
