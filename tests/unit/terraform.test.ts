@@ -1158,7 +1158,8 @@ describe('terraform', () => {
         notifier: tiendaSecretNamesReadBy('notifier'),
         // The worker creates payment links (shared/payments/payment-links.ts, SECRET_NAMES) with the same provider
         // credentials the ingress verifies with.
-        worker: [...new Set([...tiendaSecretNamesReadBy('ingress'), ...paymentLinkSecretNames()])].sort(),
+        // … and reads on-air lives' Graph metrics with the Page token (services/worker/live-metrics).
+        worker: [...new Set([...tiendaSecretNamesReadBy('ingress'), ...paymentLinkSecretNames(), 'meta-page-token'])].sort(),
       };
       expect(paymentLinkSecretNames()).toEqual(expect.arrayContaining(['mercadopago-access-token', 'flow-api-key', 'flow-secret-key', 'paypal-client-id', 'paypal-client-secret']));
       expect(reads.ingress).toEqual(expect.arrayContaining(['mercadopago-access-token', 'mercadopago-webhook-secret', 'flow-secret-key', 'paypal-client-secret']));

@@ -7,6 +7,7 @@
  * Analytics never blocks the business path, and this job is analytics only: a Graph or token failure skips that
  * live with the reason (the next minute tries again), and a failed insert goes to the outbox like any other row.
  */
+import { tiendaSecretId } from '../../ingress/tienda-secrets.js';
 import type { AnalyticsSink } from '../../../shared/analytics/analytics-recorder.js';
 import { getLogger } from '../../../shared/logging/logger.js';
 import type { SecretSource } from '../../../shared/secrets/secret-source.js';
@@ -34,7 +35,8 @@ export interface LiveMetricsResult {
 }
 
 /** The Page token secret the notifier also uses (services/notifier/handlers/notification-handler.ts). */
-const pageTokenSecretId = (tiendaId: string) => `tienda-${tiendaId}-meta-page-token`;
+/** The Page token the notifier replies with (same secret: `tienda-<id>-meta-page-token`). */
+const pageTokenSecretId = (tiendaId: string) => tiendaSecretId(tiendaId, 'meta-page-token');
 const WINDOW_SECONDS = 60;
 
 export class LiveMetricsJob {

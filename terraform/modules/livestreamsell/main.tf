@@ -115,6 +115,8 @@ module "worker" {
     PAYPAL_API_URL      = var.provider_urls.paypal
     INGRESS_PUBLIC_URL  = local.service_urls.ingress
     RESERVATION_TTL     = var.reservation_ttl
+    # The record-live-metrics job reads each on-air live's Graph live_videos with the Page token.
+    META_GRAPH_URL = var.provider_urls.meta_graph
   }, local.worker_optional_env, var.service_env.worker)
 
   # The worker reads its LLM keys at start and exits when it may not (PERMISSION_DENIED; a key with no version
