@@ -14,8 +14,9 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY shared ./shared
 COPY services ./services
-COPY scripts ./scripts
-# tsc emits dist/ (including the BigQuery schema JSON files the code imports), then dev dependencies go.
+# tsc emits dist/ from services/ and shared/ only (tsconfig.build.json), including the BigQuery schema JSON files
+# the code imports; then dev dependencies go. The context has nothing else (.dockerignore is an allow-list), so an
+# import of tests/ or scripts/ fails here — scripts/ci/docker-build-check.ts runs these same steps in CI.
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { commonSettings } from '../../shared/config/common-settings.js';
+import { PUBLISH_ONCE_DEFAULTS } from '../../shared/idempotency/publish-once.js';
+import { DEFAULT_IDEMPOTENCY_OP_TIMEOUT_MS } from '../../shared/idempotency/idempotency-store.js';
 import { csv, defineConfig, duration, int, port, urlWithDefault, type ConfigOf } from '../../shared/config/define-config.js';
+
+/** A lease shorter than this never lets its holder publish (publish-once.ts checks the remaining lease first). */
+const MIN_IDEMPOTENCY_LEASE_MS = PUBLISH_ONCE_DEFAULTS.publishTimeoutMs + DEFAULT_IDEMPOTENCY_OP_TIMEOUT_MS + 1000;
 
 /** The ingress's one configuration schema, validated at start (`npm run start:ingress`). */
 export const ingressConfig = defineConfig('ingress', {
@@ -47,8 +52,10 @@ export const ingressConfig = defineConfig('ingress', {
   providerTimeout: { env: 'PROVIDER_TIMEOUT', doc: 'Timeout of each call to a payment provider API.', schema: duration('8s') },
   idempotencyLease: {
     env: 'IDEMPOTENCY_LEASE',
-    doc: 'How long an in-flight idempotency claim is honoured before another request may take it over.',
-    schema: duration('30s'),
+    doc: 'How long an in-flight idempotency claim is honoured before another request may take it over. At least the publish deadline plus one Firestore operation (16 s): a shorter lease would never let its holder publish.',
+    schema: duration('30s').refine((ms) => ms >= MIN_IDEMPOTENCY_LEASE_MS, {
+      message: `must be at least ${MIN_IDEMPOTENCY_LEASE_MS / 1000}s: a claim's holder publishes only while its lease covers the publish deadline (${PUBLISH_ONCE_DEFAULTS.publishTimeoutMs / 1000}s) plus one Firestore operation, so a shorter lease would answer 503 for ever`,
+    }),
   },
   idempotencyTtl: {
     env: 'IDEMPOTENCY_TTL',

@@ -64,6 +64,9 @@ export class IdempotencyUnavailableError extends Error {
   }
 }
 
+/** Deadline of each store operation unless configured (the lease must cover a publish plus one of these). */
+export const DEFAULT_IDEMPOTENCY_OP_TIMEOUT_MS = 5000;
+
 const ALREADY_EXISTS = 6;
 const FAILED_PRECONDITION = 9;
 const NOT_FOUND = 5;
@@ -91,7 +94,7 @@ export class IdempotencyStore {
     this.leaseMs = options.leaseMs ?? 60_000;
     this.ttlMs = options.ttlMs ?? 7 * 24 * 3600_000;
     this.now = options.now ?? Date.now;
-    this.opTimeoutMs = options.opTimeoutMs ?? 5000;
+    this.opTimeoutMs = options.opTimeoutMs ?? DEFAULT_IDEMPOTENCY_OP_TIMEOUT_MS;
   }
 
   private doc(docId: string): DocumentReference {

@@ -28,6 +28,11 @@ describe('typed configuration', () => {
     expect((error as ConfigError).problems).toHaveLength(5);
   });
 
+  it('refuses an idempotency lease too short for its holder ever to publish (it would answer 503 for ever)', () => {
+    expect(() => ingressConfig.load({ GOOGLE_CLOUD_PROJECT: 'demo', IDEMPOTENCY_LEASE: '8s' })).toThrow(/IDEMPOTENCY_LEASE: .*must be at least 16s/);
+    expect(ingressConfig.load({ GOOGLE_CLOUD_PROJECT: 'demo', IDEMPOTENCY_LEASE: '16s' }).idempotencyLease).toBe(16_000);
+  });
+
   it('parses durations and the retry schedule list', () => {
     expect(parseDuration('10s')).toBe(10_000);
     expect(parseDuration('1m')).toBe(60_000);

@@ -43,6 +43,9 @@ import {
   type ConsumerDefinition,
 } from '../../shared/topology/topology.js';
 import { listen } from '../helpers/test-kit.js';
+import { isIgnored, parseDockerignore } from '../../scripts/ci/dockerignore.js';
+import { recordDeadLetter } from '../../shared/analytics/analytics-recorder.js';
+import { parseDuration } from '../../shared/config/define-config.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TF = path.join(ROOT, 'terraform');
@@ -309,6 +312,8 @@ async function asEntries(collection: unknown, scope: Scope): Promise<Array<[unkn
 async function evalAst(node: Ast, scope: Scope): Promise<unknown> {
   const where = `${scope.dir}: ${node.meta?.value ?? node.type}`;
   const kids = node.children;
+  // A parenthesised expression, `(a == null)`, is a node without a type around its one child.
+  if ((node.type as string) === '' && kids.length === 1) return evalAst(kids[0]!, scope);
   switch (node.type) {
     case 'literalValue': {
       const m = node.meta;
@@ -552,11 +557,12 @@ describe('terraform', () => {
       expect(missing).toEqual([]);
     });
 
-    it('pins the Google provider in every module and root', () => {
+    it('pins the Google provider in every module and root to 6.13 or later within major 6', () => {
+      // 6.13: service account emails are known at plan time, which the for_each over them needs.
       for (const [dir, json] of perDir) {
         const google = (json.terraform ?? []).flatMap((t) => (t.required_providers as Body[] | undefined) ?? []).find((p) => 'google' in p)?.google as Body | undefined;
         expect(google?.source, rel(dir)).toBe('hashicorp/google');
-        expect(String(google?.version), rel(dir)).toMatch(/^~>\s*\d+\.\d+/);
+        expect(String(google?.version), rel(dir)).toBe('>= 6.13, < 7');
       }
     });
 
@@ -1278,7 +1284,14 @@ describe('cloudbuild.yaml (house style 14)', () => {
       expect(text, svc).toContain('--no-traffic');
       expect(text, svc).toContain('--tag=sha-${SHORT_SHA}');
     }
-    expect(stepText('shift-traffic')).toContain('--to-tags=sha-${SHORT_SHA}=100');
+  });
+
+  it('ends every run where Terraform declares the services: traffic to LATEST, no tags left (old revisions stop answering)', () => {
+    const text = stepText('shift-traffic');
+    expect(text).toContain('for service in worker notifier ingress; do');
+    expect(text).toMatch(/update-traffic "\$\$service" --region=\$\{_REGION\} --to-latest --clear-tags\n/);
+    // Pinning traffic to a tag or a revision would leave a revision Terraform creates with 0 %.
+    expect(build.text).not.toMatch(/--to-tags|--to-revisions/);
   });
 
   it('runs the emulator tests in an image with the Cloud SDK emulators', () => {
@@ -1352,8 +1365,222 @@ describe('Dockerfile', () => {
     expect(text).not.toMatch(/^(CMD|ENTRYPOINT) \[?"?npm/m);
   });
 
-  it('keeps secrets, tests and local state out of the build context', () => {
-    const ignored = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
-    for (const entry of ['node_modules', '.git', '.env', 'terraform', 'tests', 'dist']) expect(ignored, entry).toContain(entry);
+  it('keeps secrets, tests, scripts and local state out of the build context (Docker semantics)', () => {
+    const rules = parseDockerignore(readFileSync(path.join(ROOT, '.dockerignore'), 'utf8'));
+    for (const entry of ['node_modules', '.git', '.env', 'terraform', 'tests', 'dist', 'scripts', 'bench', 'data', 'docs']) expect(isIgnored(rules, `${entry}/x`), entry).toBe(true);
+    for (const entry of ['services/worker/main.ts', 'shared/pubsub/push-handler.ts', 'package.json', 'package-lock.json']) expect(isIgnored(rules, entry), entry).toBe(false);
+  });
+
+  it('builds only what the services run: services/ and shared/', () => {
+    const build = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+    expect(build.include.sort()).toEqual(['services', 'shared']);
+    const copied = instructions.filter((l) => /^COPY (?!--from)/.test(l)).flatMap((l) => l.split(/\s+/).slice(1, -1));
+    expect(copied.sort()).toEqual(['package-lock.json', 'package.json', 'services', 'shared', 'tsconfig.build.json', 'tsconfig.json']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Deployment that applies: one owner per Cloud Run field, a first apply in order, alerts over the whole topology.
+
+describe('deployment (docs/deploy.md)', () => {
+  beforeAll(loadTerraform);
+
+  describe('who owns what on Cloud Run', () => {
+    it('Terraform ignores the image and nothing else; traffic is LATEST 100 %, where the pipeline ends every run', () => {
+      const svc = dirJson('modules/cloud-run-service').resource!.google_cloud_run_v2_service!.this![0]!;
+      const lifecycle = (svc.lifecycle as Body[])[0]!;
+      // Not template[0].revision: echoing gcloud's revision name makes Cloud Run answer 409 on Terraform's next
+      // template change. Not traffic: a revision Terraform creates must take the traffic, not get 0 %.
+      expect(lifecycle.ignore_changes).toEqual(['${template[0].containers[0].image}', '${client}', '${client_version}']);
+      expect(svc.traffic).toEqual([{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 100 }]);
+      expect(blockOf(svc, 'template').revision).toBeUndefined();
+    });
+
+    it('lets the internet reach the webhook ingress only; worker and notifier take Pub/Sub push and Scheduler as internal traffic', async () => {
+      const app = await appScope('prod');
+      const ingress = { ingress: 'INGRESS_TRAFFIC_ALL', worker: 'INGRESS_TRAFFIC_INTERNAL_ONLY', notifier: 'INGRESS_TRAFFIC_INTERNAL_ONLY' };
+      for (const name of SERVICES) {
+        const svc = await moduleScope(app, name);
+        expect(svc.vars.ingress, name).toBe(ingress[name]);
+        const [run] = await instances(svc, 'google_cloud_run_v2_service', 'this');
+        expect(run!.body.ingress, name).toBe(ingress[name]);
+      }
+      // Internal-only admits Pub/Sub and Cloud Scheduler of the same project on the run.app URL: every push
+      // endpoint and job target is the services' default URL.
+      const pubsub = await moduleScope(app, 'pubsub');
+      for (const p of await instances(pubsub, 'google_pubsub_subscription', 'push')) {
+        expect(String(blockOf(p.body, 'push_config').push_endpoint), String(p.key)).toMatch(/^https:\/\/(worker|notifier)-\d+\.[a-z0-9-]+\.run\.app\//);
+      }
+      for (const j of await instances(app, 'google_cloud_scheduler_job', 'worker_jobs')) {
+        expect(String(blockOf(j.body, 'http_target').uri)).toMatch(/^https:\/\/worker-\d+\.[a-z0-9-]+\.run\.app\//);
+      }
+    });
+  });
+
+  describe('first apply', () => {
+    it('starts no service before the grants its code reads with exist (the worker exits without its secrets)', () => {
+      const modules = dirJson('modules/livestreamsell').module!;
+      const grants = ['${module.secrets}', '${google_project_iam_member.runtime_firestore_user}', '${google_project_iam_member.runtime_tienda_secret_accessor}'];
+      for (const name of SERVICES) expect(modules[name]![0]!.depends_on, name).toEqual(expect.arrayContaining(['${google_project_service.enabled}', ...grants]));
+      expect(modules.worker![0]!.depends_on).toContain('${google_project_iam_member.worker_vertex_user}');
+      // The secret grants the worker needs at start are in module.secrets, next to the secrets it reads.
+      const secrets = dirJson('modules/livestreamsell').module!.secrets![0]!.secrets as Record<string, string[]>;
+      for (const id of ['gemini-api-key', 'openai-api-key', 'openrouter-api-key']) expect(secrets[id], id).toEqual(['serviceAccount:${google_service_account.runtime["worker"].email}']);
+    });
+
+    it('enables the APIs a plan reads (Resource Manager) and the alerts need (Monitoring)', async () => {
+      const apis = (await instances(await appScope('staging'), 'google_project_service', 'enabled')).map((a) => a.body.service);
+      expect(apis).toEqual(expect.arrayContaining(['cloudresourcemanager.googleapis.com', 'serviceusage.googleapis.com', 'monitoring.googleapis.com', 'run.googleapis.com']));
+    });
+
+    it('refuses a trigger that sets both or neither of branch and tag', async () => {
+      const app = await appScope('staging');
+      const condition = (dirJson('modules/livestreamsell').variable!.github_trigger![0]!.validation as Body[])[0]!.condition;
+      const valid = (trigger: unknown) => evalValue(condition, { ...app, vars: { ...app.vars, github_trigger: trigger } });
+      const base = { owner: 'o', repository: 'r' };
+      expect(await valid(null)).toBe(true);
+      expect(await valid({ ...base, branch_regex: '^main$', tag_regex: null })).toBe(true);
+      expect(await valid({ ...base, branch_regex: null, tag_regex: '^v.*$' })).toBe(true);
+      expect(await valid({ ...base, branch_regex: '^main$', tag_regex: '^v.*$' })).toBe(false);
+      expect(await valid({ ...base, branch_regex: null, tag_regex: null })).toBe(false);
+    });
+
+    it('lets the deployer read the build sources bucket, so `gcloud builds submit` as the deployer can fetch its source', async () => {
+      const app = await appScope('staging');
+      const [reader] = await instances(app, 'google_storage_bucket_iam_member', 'deployer_source_reader');
+      expect(reader!.body).toEqual({ bucket: new Ref('google_storage_bucket.build_sources.name'), role: 'roles/storage.objectViewer', member: `serviceAccount:${String(new Ref('google_service_account.deployer.email'))}` });
+      const [bucket] = await instances(app, 'google_storage_bucket', 'build_sources');
+      expect(bucket!.body.name).toBe(`${PROJECT_ID}-build-sources`);
+      expect(bucket!.body.public_access_prevention).toBe('enforced');
+    });
+
+    it('builds the bootstrap image as the deployer, under the name the environments create the services with', () => {
+      const text = readFileSync(path.join(ROOT, 'cloudbuild.bootstrap.yaml'), 'utf8');
+      expect(text).toMatch(/^options:\n(?: {2}#.*\n)*? {2}logging: CLOUD_LOGGING_ONLY$/m);
+      const subs = Object.fromEntries([...text.matchAll(/^ {2}(_[A-Z_]+): (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+      for (const env of ENVIRONMENTS) {
+        const example = readFileSync(path.join(TF, `environments/${env}/terraform.tfvars.example`), 'utf8');
+        const project = /^project_id\s*=\s*"([^"]+)"/m.exec(example)![1]!;
+        const initial = /^initial_image\s*=\s*"([^"]+)"/m.exec(example)![1]!;
+        const image = /^images:\n {2}- (\S+)$/m.exec(text)![1]!.replace(/\$\{(\w+)\}/g, (_, n: string) => (n === 'PROJECT_ID' ? project : subs[n]!));
+        expect(image, env).toBe(initial);
+      }
+      expect(readCloudBuild().substitutions._REGION).toBe(subs._REGION);
+    });
+  });
+
+  describe('alerts (Cloud Monitoring)', () => {
+    const CHANNEL = 'projects/lss-test/notificationChannels/42';
+    async function withChannel(env: string): Promise<Scope> {
+      const root = await envScope(env);
+      root.vars = { ...root.vars, notification_channels: [CHANNEL] };
+      return moduleScope(root, 'livestreamsell');
+    }
+    const subscriptionIn = (filter: unknown) => /resource\.labels\.subscription_id = "([^"]+)"/.exec(String(filter))?.[1];
+    const condition = (policy: Instance) => (policy.body.conditions as Body[])[0]!;
+
+    it('watches every dead-letter topic through its hold subscription', async () => {
+      const pubsub = await moduleScope(await withChannel('prod'), 'pubsub');
+      const policies = await instances(pubsub, 'google_monitoring_alert_policy', 'dead_letters');
+      const holds = await instances(pubsub, 'google_pubsub_subscription', 'dead_letter_hold');
+      const watched = new Map<string, Body>();
+      for (const p of policies) {
+        const t = blockOf(condition(p), 'condition_threshold');
+        expect(String(t.filter)).toContain('metric.type = "pubsub.googleapis.com/subscription/num_undelivered_messages"');
+        expect([t.comparison, t.threshold_value]).toEqual(['COMPARISON_GT', 0]);
+        expect(p.body.notification_channels).toEqual([CHANNEL]);
+        watched.set(subscriptionIn(t.filter)!, t);
+      }
+      for (const c of CONSUMERS) {
+        expect(watched.has(c.deadLetterSubscription), c.deadLetterTopic).toBe(true);
+        const hold = holds.find((h) => h.body.name === c.deadLetterSubscription)!;
+        expect(await nameOf(pubsub, hold.body.topic)).toBe(c.deadLetterTopic);
+      }
+      expect(watched.size).toBe(CONSUMERS.length);
+    });
+
+    it('watches the oldest unacked message of every push subscription, retry ones with room for the longest step', async () => {
+      const pubsub = await moduleScope(await withChannel('prod'), 'pubsub');
+      const policies = await instances(pubsub, 'google_monitoring_alert_policy', 'oldest_unacked');
+      const threshold = new Map<string, number>();
+      for (const p of policies) {
+        const t = blockOf(condition(p), 'condition_threshold');
+        expect(String(t.filter)).toContain('metric.type = "pubsub.googleapis.com/subscription/oldest_unacked_message_age"');
+        expect(t.comparison).toBe('COMPARISON_GT');
+        expect(p.body.notification_channels).toEqual([CHANNEL]);
+        threshold.set(subscriptionIn(t.filter)!, t.threshold_value as number);
+      }
+      expect([...threshold.keys()].sort()).toEqual(CONSUMERS.flatMap((c) => [c.subscription, c.retrySubscription]).sort());
+      // A retry subscription holds each message until its not_before: up to the longest step plus one max backoff.
+      const longestStep = Math.max(...DEFAULT_RETRY_SCHEDULE.split(',').map((s) => parseDuration(s) / 1000));
+      for (const c of CONSUMERS) {
+        expect(threshold.get(c.retrySubscription)!, c.retrySubscription).toBeGreaterThan(longestStep + NATIVE_RETRY_POLICY.maximumBackoffSeconds);
+        expect(threshold.get(c.subscription)!, c.subscription).toBeGreaterThanOrEqual(c.ackDeadlineSeconds);
+        expect(threshold.get(c.subscription)!, c.subscription).toBeLessThan(threshold.get(c.retrySubscription)!);
+      }
+      const high = CONSUMERS.filter((c) => c.priority === 'high').map((c) => threshold.get(c.subscription)!);
+      const normal = CONSUMERS.filter((c) => c.priority !== 'high').map((c) => threshold.get(c.subscription)!);
+      expect(Math.max(...high)).toBeLessThan(Math.min(...normal));
+    });
+
+    it('watches the 5xx share and p95 latency of every service, each below its timeout', async () => {
+      const app = await withChannel('prod');
+      const errors = await instances(app, 'google_monitoring_alert_policy', 'service_5xx');
+      const latency = await instances(app, 'google_monitoring_alert_policy', 'service_latency');
+      expect(errors.map((p) => p.key).sort()).toEqual([...SERVICES].sort());
+      expect(latency.map((p) => p.key).sort()).toEqual([...SERVICES].sort());
+      for (const name of SERVICES) {
+        const only = `resource.type = "cloud_run_revision" AND resource.labels.service_name = "${name}"`;
+        const e = blockOf(condition(errors.find((p) => p.key === name)!), 'condition_threshold');
+        expect(String(e.filter)).toBe(`${only} AND metric.type = "run.googleapis.com/request_count" AND metric.labels.response_code_class = "5xx"`);
+        expect(String(e.denominator_filter)).toBe(`${only} AND metric.type = "run.googleapis.com/request_count"`);
+        expect(e.threshold_value as number).toBeGreaterThan(0);
+        expect(e.threshold_value as number).toBeLessThan(1);
+        const l = blockOf(condition(latency.find((p) => p.key === name)!), 'condition_threshold');
+        expect(String(l.filter)).toBe(`${only} AND metric.type = "run.googleapis.com/request_latencies"`);
+        const timeoutMs = ((await moduleScope(app, name)).vars.timeout_seconds as number) * 1000;
+        expect(l.threshold_value as number, name).toBeLessThan(timeoutMs);
+        for (const p of [...errors, ...latency]) expect(p.body.notification_channels).toEqual([CHANNEL]);
+      }
+    });
+
+    it('watches every worker job for failed attempts', async () => {
+      const app = await withChannel('staging');
+      const policies = await instances(app, 'google_monitoring_alert_policy', 'scheduler_job_failed');
+      expect(policies.map((p) => p.key).sort()).toEqual(WORKER_JOBS.map((j) => j.name).sort());
+      for (const p of policies) {
+        const log = blockOf(condition(p), 'condition_matched_log');
+        expect(String(log.filter)).toBe(`resource.type = "cloud_scheduler_job" AND resource.labels.job_id = "${String(p.key)}" AND resource.labels.location = "${String(app.vars.region)}" AND severity >= ERROR`);
+        expect(p.body.notification_channels).toEqual([CHANNEL]);
+        // Log-match conditions need a notification rate limit.
+        expect(blockOf(blockOf(p.body, 'alert_strategy'), 'notification_rate_limit').period).toBeTruthy();
+      }
+    });
+
+    it('lets every environment choose the notification channels, and every policy notify them', () => {
+      for (const env of ENVIRONMENTS) expect(dirJson(`environments/${env}`).module!.livestreamsell![0]!.notification_channels, env).toBe('${var.notification_channels}');
+      const policies = allResources().filter((r) => r.type === 'google_monitoring_alert_policy');
+      expect(policies.length).toBeGreaterThanOrEqual(5);
+      for (const p of policies) expect(p.body.notification_channels, `${p.file}: ${p.name}`).toMatch(/^\$\{var\.(alert_)?notification_channels\}$/);
+    });
+  });
+});
+
+describe('data model docs agree with the code', () => {
+  it('dead_letters.original_data is described as what the recorder writes: the message data as UTF-8 text', async () => {
+    const rows: Array<Record<string, unknown>> = [];
+    const record = recordDeadLetter({ record: async (_t, _id, row) => void rows.push(row) });
+    const data = Buffer.from(JSON.stringify({ comment_id: 'c1', text: 'quiero la roja ñ' }));
+    await record({ consumer: CONSUMERS[0]!, messageId: 'm1', attributes: {}, data, reason: 'x', history: [] });
+    expect(rows[0]!.original_data).toBe(data.toString('utf8'));
+    const field = loadTableSchema('dead_letters').find((f) => f.name === 'original_data')!;
+    expect(field.description).not.toMatch(/base64/i);
+    expect(field.description).toMatch(/UTF-8/);
+    expect(readFileSync(path.join(ROOT, 'docs/data-model.md'), 'utf8')).toMatch(/`original_data`[^\n]*UTF-8/);
+  });
+
+  it('docs/deploy.md no longer describes the notifier as unwritten', () => {
+    expect(existsSync(path.join(ROOT, 'services/notifier/main.ts'))).toBe(true);
+    expect(readFileSync(path.join(ROOT, 'docs/deploy.md'), 'utf8')).not.toMatch(/is being written/);
   });
 });

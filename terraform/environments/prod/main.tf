@@ -14,6 +14,7 @@ module "livestreamsell" {
   gemini_use_vertex                   = var.gemini_use_vertex
   dead_letter_operators               = var.dead_letter_operators
   analytics_readers                   = var.analytics_readers
+  notification_channels               = var.notification_channels
   github_trigger                      = var.github_trigger
   payment_return_url                  = var.payment_return_url
   flow_payer_email                    = var.flow_payer_email

@@ -57,7 +57,7 @@ variable "github_trigger" {
     branch_regex = optional(string)
     tag_regex    = optional(string)
   })
-  description = "GitHub repository whose pushes or tags run cloudbuild.yaml in this environment; null = no trigger."
+  description = "GitHub repository whose pushes (branch_regex) or tags (tag_regex, exactly one of the two) run cloudbuild.yaml in this environment; null = no trigger."
   default     = null
 }
 
@@ -71,4 +71,10 @@ variable "flow_payer_email" {
   type        = string
   description = "Payer email sent to Flow with every payment (Flow requires one; Meta gives none). Required before any Flow tienda sells; null = not set."
   default     = null
+}
+
+variable "notification_channels" {
+  type        = list(string)
+  description = "Cloud Monitoring notification channels (projects/<project>/notificationChannels/<id>) the alert policies notify; [] = incidents in the console only."
+  default     = []
 }

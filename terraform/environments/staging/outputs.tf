@@ -17,3 +17,8 @@ output "dead_letter_subscriptions" {
   description = "Dead-letter hold subscriptions, by main topic."
   value       = module.livestreamsell.dead_letter_subscriptions
 }
+
+output "build_sources_bucket" {
+  description = "Where `gcloud builds submit` stages sources for builds that run as the deployer."
+  value       = module.livestreamsell.build_sources_bucket
+}

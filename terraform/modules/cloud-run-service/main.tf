@@ -1,6 +1,12 @@
-# One Cloud Run service. Terraform owns its configuration (service account, env, scaling, args); Cloud Build
-# owns the image and the traffic split (`gcloud run deploy --no-traffic --tag`, then `update-traffic`), hence
-# the ignore_changes below. `gcloud run deploy --image` keeps the env and args set here.
+# One Cloud Run service. One owner per field (docs/deploy.md, "Who owns what"):
+# - Terraform: everything here, traffic included — 100 % to the LATEST ready revision, no tags;
+# - the pipeline (cloudbuild.yaml): the container image only. It deploys a revision with no traffic under a
+#   temporary tag, smoke-tests it, then moves traffic back to LATEST (= that revision) and clears the tags.
+# So the only ignored field is the image. Not `template[0].revision`: echoing the revision name gcloud wrote would
+# make Cloud Run answer 409 (already exists) on Terraform's next template change (provider issues #9438, #13410);
+# the price is that a plan after a deploy shows `revision = "<name>" -> null`, and applying rolls one revision
+# identical to the running one (same image, same settings). Not `traffic`: both owners end at LATEST 100 %, so a
+# revision Terraform creates (an env change) takes the traffic instead of getting 0 %.
 
 resource "google_cloud_run_v2_service" "this" {
   project             = var.project_id
@@ -58,10 +64,9 @@ resource "google_cloud_run_v2_service" "this" {
   lifecycle {
     ignore_changes = [
       template[0].containers[0].image,
-      template[0].revision,
+      # Service-level metadata gcloud stamps on every deploy; changing it creates no revision.
       client,
       client_version,
-      traffic,
     ]
   }
 }

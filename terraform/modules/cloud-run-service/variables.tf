@@ -15,7 +15,7 @@ variable "name" {
 
 variable "image" {
   type        = string
-  description = "Container image used when the service is created. Later images are deployed by Cloud Build (ignored here)."
+  description = "Container image the service is created with. Every later image is deployed by the pipeline (cloudbuild.yaml); Terraform ignores image changes, and only those."
 }
 
 variable "args" {
@@ -83,8 +83,13 @@ variable "cpu_idle" {
 
 variable "ingress" {
   type        = string
-  description = "Network ingress: INGRESS_TRAFFIC_ALL (Pub/Sub push and webhooks both arrive from the internet)."
-  default     = "INGRESS_TRAFFIC_ALL"
+  description = "Network ingress. INGRESS_TRAFFIC_INTERNAL_ONLY (default) admits Pub/Sub push and Cloud Scheduler of the same project on the run.app URL and refuses the internet; INGRESS_TRAFFIC_ALL only for a service the internet must reach (the webhook ingress)."
+  default     = "INGRESS_TRAFFIC_INTERNAL_ONLY"
+
+  validation {
+    condition     = contains(["INGRESS_TRAFFIC_ALL", "INGRESS_TRAFFIC_INTERNAL_ONLY", "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"], var.ingress)
+    error_message = "ingress must be INGRESS_TRAFFIC_ALL, INGRESS_TRAFFIC_INTERNAL_ONLY or INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER."
+  }
 }
 
 variable "public" {
@@ -95,7 +100,7 @@ variable "public" {
 
 variable "invoker_members" {
   type        = list(string)
-  description = "Members granted run.invoker on this service only (the push service account for worker / notifier)."
+  description = "Members granted run.invoker on this service only (the push account for worker and notifier, the scheduler account for the worker)."
   default     = []
 }
 

@@ -2,8 +2,9 @@ terraform {
   required_version = ">= 1.6"
   required_providers {
     google = {
-      source  = "hashicorp/google"
-      version = "~> 6.0"
+      source = "hashicorp/google"
+      # 6.13: service account emails are known at plan time (for_each over them); < 7: no major upgrade unplanned.
+      version = ">= 6.13, < 7"
     }
   }
 }

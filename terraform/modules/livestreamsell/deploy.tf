@@ -1,6 +1,7 @@
-# What Cloud Build needs to run cloudbuild.yaml: an image repository and a deployer identity with just enough
-# rights — push images, deploy revisions of the three services, act as their runtime accounts, provision the
-# topology (`npm run provision`), write build logs.
+# What Cloud Build needs to run cloudbuild.yaml and cloudbuild.bootstrap.yaml: an image repository and a deployer
+# identity with just enough rights — push images, deploy revisions of the three services, act as their runtime
+# accounts, provision the topology (`npm run provision`), write build logs, read the sources `gcloud builds submit`
+# uploads. Every build runs as the deployer, the bootstrap one included (docs/deploy.md, Bootstrap).
 
 resource "google_artifact_registry_repository" "images" {
   project       = var.project_id
@@ -48,6 +49,37 @@ resource "google_project_iam_member" "deployer_pubsub_editor" {
   project = var.project_id
   role    = "roles/pubsub.editor"
   member  = "serviceAccount:${google_service_account.deployer.email}"
+}
+
+# `gcloud builds submit` (the bootstrap image, a pipeline run by hand) uploads the source to a bucket, and the build
+# reads it back as the deployer. A bucket of its own, so the deployer reads build sources and nothing else
+# (`--gcs-source-staging-dir=gs://<bucket>/source`, docs/deploy.md). Triggers fetch from GitHub and do not use it.
+resource "google_storage_bucket" "build_sources" {
+  project                     = var.project_id
+  name                        = "${var.project_id}-build-sources"
+  location                    = var.region
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = !var.deletion_protection
+  labels                      = local.labels
+
+  # A source tarball is only read by the build it was uploaded for.
+  lifecycle_rule {
+    condition {
+      age = 7
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_storage_bucket_iam_member" "deployer_source_reader" {
+  bucket = google_storage_bucket.build_sources.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.deployer.email}"
 }
 
 # A build that runs as a user-specified service account must log somewhere it can write (CLOUD_LOGGING_ONLY).

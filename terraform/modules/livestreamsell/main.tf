@@ -58,6 +58,7 @@ module "ingress" {
   memory                = "512Mi"
   # Webhooks come from Meta, Mercado Pago, Flow and PayPal: the service is public and authenticates every request
   # by its provider signature (or the /events HMAC).
+  ingress             = "INGRESS_TRAFFIC_ALL"
   public              = true
   developer_members   = ["serviceAccount:${google_service_account.deployer.email}"]
   deletion_protection = var.deletion_protection
@@ -69,7 +70,7 @@ module "ingress" {
     PAYPAL_API_URL      = var.provider_urls.paypal
   }, var.service_env.ingress)
 
-  depends_on = [google_project_service.enabled]
+  depends_on = [google_project_service.enabled, module.secrets, google_project_iam_member.runtime_firestore_user, google_project_iam_member.runtime_tienda_secret_accessor]
 }
 
 module "worker" {
@@ -90,6 +91,8 @@ module "worker" {
   concurrency     = 40
   timeout_seconds = local.worker_timeout_seconds
   memory          = "1Gi"
+  # Only Pub/Sub push and Cloud Scheduler of this project call it: both count as internal on the run.app URL.
+  ingress = "INGRESS_TRAFFIC_INTERNAL_ONLY"
   # Pub/Sub pushes as the push account, Cloud Scheduler calls the jobs as the scheduler account (scheduler.tf).
   invoker_members = [
     "serviceAccount:${google_service_account.push.email}",
@@ -114,7 +117,16 @@ module "worker" {
     RESERVATION_TTL     = var.reservation_ttl
   }, local.worker_optional_env, var.service_env.worker)
 
-  depends_on = [google_project_service.enabled]
+  # The worker reads its LLM keys at start and exits when it may not (PERMISSION_DENIED; a key with no version
+  # yet is fine): its first revision must not start before its grants exist. A create that fails leaves a tainted
+  # service that deletion_protection will not let Terraform replace (docs/deploy.md, "First apply").
+  depends_on = [
+    google_project_service.enabled,
+    module.secrets,
+    google_project_iam_member.runtime_firestore_user,
+    google_project_iam_member.runtime_tienda_secret_accessor,
+    google_project_iam_member.worker_vertex_user,
+  ]
 }
 
 module "notifier" {
@@ -130,8 +142,10 @@ module "notifier" {
   max_instances         = var.scaling.notifier.max_instances
   concurrency           = 40
   # Must exceed the ack deadline of notification_delivery (30 s).
-  timeout_seconds     = 60
-  memory              = "512Mi"
+  timeout_seconds = 60
+  memory          = "512Mi"
+  # Only Pub/Sub push of this project calls it: internal on the run.app URL.
+  ingress             = "INGRESS_TRAFFIC_INTERNAL_ONLY"
   invoker_members     = ["serviceAccount:${google_service_account.push.email}"]
   developer_members   = ["serviceAccount:${google_service_account.deployer.email}"]
   custom_audiences    = [local.service_urls.notifier]
@@ -143,7 +157,7 @@ module "notifier" {
     META_GRAPH_URL     = var.provider_urls.meta_graph
   }, var.service_env.notifier)
 
-  depends_on = [google_project_service.enabled]
+  depends_on = [google_project_service.enabled, module.secrets, google_project_iam_member.runtime_firestore_user, google_project_iam_member.runtime_tienda_secret_accessor]
 }
 
 module "pubsub" {
@@ -155,10 +169,11 @@ module "pubsub" {
     worker   = local.service_urls.worker
     notifier = local.service_urls.notifier
   }
-  push_service_account_email = google_service_account.push.email
-  service_account_emails     = { for name, sa in google_service_account.runtime : name => sa.email }
-  dead_letter_operators      = var.dead_letter_operators
-  labels                     = local.labels
+  push_service_account_email  = google_service_account.push.email
+  service_account_emails      = { for name, sa in google_service_account.runtime : name => sa.email }
+  dead_letter_operators       = var.dead_letter_operators
+  alert_notification_channels = var.notification_channels
+  labels                      = local.labels
 
   depends_on = [google_project_service.enabled]
 }

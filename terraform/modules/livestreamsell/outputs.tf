@@ -34,3 +34,8 @@ output "scheduler_jobs" {
   description = "The worker's Cloud Scheduler jobs: name => target URI (`gcloud scheduler jobs run <name>` to run one now)."
   value       = { for name, job in google_cloud_scheduler_job.worker_jobs : name => job.http_target[0].uri }
 }
+
+output "build_sources_bucket" {
+  description = "Bucket `gcloud builds submit` stages sources in (--gcs-source-staging-dir=gs://<bucket>/source): the deployer can read it."
+  value       = google_storage_bucket.build_sources.name
+}

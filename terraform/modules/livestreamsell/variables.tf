@@ -20,7 +20,7 @@ variable "environment" {
 
 variable "initial_image" {
   type        = string
-  description = "Image the services are created with. Cloud Build deploys every later image; Terraform ignores image changes."
+  description = "Image the services are created with (the bootstrap image, docs/deploy.md). The pipeline deploys every later image; Terraform ignores image changes, and only those."
 }
 
 variable "scaling" {
@@ -189,8 +189,20 @@ variable "github_trigger" {
     branch_regex = optional(string)
     tag_regex    = optional(string)
   })
-  description = "GitHub repository whose pushes (branch_regex) or tags (tag_regex) run cloudbuild.yaml. null = no trigger."
+  description = "GitHub repository whose pushes to a branch (branch_regex) or tags (tag_regex) run cloudbuild.yaml: exactly one of the two. null = no trigger."
   default     = null
+
+  validation {
+    # Cloud Build's push filter takes a branch or a tag, never both (and needs one).
+    condition     = var.github_trigger == null ? true : (var.github_trigger.branch_regex == null) != (var.github_trigger.tag_regex == null)
+    error_message = "github_trigger: set exactly one of branch_regex (staging: \"^main$\") or tag_regex (prod: release tags)."
+  }
+}
+
+variable "notification_channels" {
+  type        = list(string)
+  description = "Cloud Monitoring notification channels (projects/<project>/notificationChannels/<id>) every alert policy notifies (alerts.tf, ../pubsub/alerts.tf). [] = incidents show in the console only."
+  default     = []
 }
 
 variable "deletion_protection" {

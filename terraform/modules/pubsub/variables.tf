@@ -51,3 +51,9 @@ variable "labels" {
   description = "Labels put on every topic and subscription."
   default     = {}
 }
+
+variable "alert_notification_channels" {
+  type        = list(string)
+  description = "Cloud Monitoring notification channels (projects/<project>/notificationChannels/<id>) the topology's alert policies notify. [] = incidents show in the console only."
+  default     = []
+}
