@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, waitUntil } from '../helpers/test-kit.js';
-import { deliverLikeMeta, outcomeCounts, purchaseComments, startPipeline, waitForOutcomes, type Pipeline } from './pipeline-harness.js';
+import { withProgress, deliverLikeMeta, outcomeCounts, purchaseComments, startPipeline, waitForOutcomes, type Pipeline } from './pipeline-harness.js';
 
 /**
  * Crashes (issue 13): the worker and then the notifier are SIGKILLed in the middle of a burst and started again
@@ -31,24 +31,26 @@ describe('crashes in the middle of a burst', () => {
     const deliveries = Promise.all(Array.from({ length: 8 }, (_, i) => deliverLikeMeta(p.services.ingress.url, comments.slice(i * 10, i * 10 + 10), giveUpAt)));
 
     // Kill the worker once it is busy deciding orders (some exist, not all).
-    await waitUntil(async () => (await p.orders()).length >= 10, 90_000, 'the worker to be mid-burst');
+    await withProgress(p, waitUntil(async () => (await p.orders()).length >= 10, 90_000, 'the worker to be mid-burst'));
     const killedWorker = await p.services.worker.kill('SIGKILL');
     expect(killedWorker.signal).toBe('SIGKILL');
     const ordersAtWorkerCrash = (await p.orders()).length;
     await sleep(1500);
     await p.services.worker.start();
+    await p.redeliver();
 
     // Kill the notifier once replies are flowing again (some sent, not all).
-    await waitUntil(() => p.graph.replies.length >= Math.min(20, ordersAtWorkerCrash + 5), 120_000, 'the notifier to be mid-burst');
+    await withProgress(p, waitUntil(() => p.graph.replies.length >= Math.min(20, ordersAtWorkerCrash + 5), 120_000, 'the notifier to be mid-burst'));
     const killedNotifier = await p.services.notifier.kill('SIGKILL');
     expect(killedNotifier.signal).toBe('SIGKILL');
     const repliesAtNotifierCrash = p.graph.replies.length;
     await sleep(1500);
     await p.services.notifier.start();
+    await p.redeliver();
 
     for (const attempts of await deliveries) expect(attempts.at(-1)?.status).toBe(200);
     const t0 = Date.now();
-    await waitForOutcomes(p, comments, 200_000);
+    await withProgress(p, waitForOutcomes(p, comments, 200_000));
     console.log(
       `[faults] crashes: worker killed with ${ordersAtWorkerCrash}/80 orders made, notifier with ${repliesAtNotifierCrash}/80 replies sent; ` +
         `all settled ${((Date.now() - t0) / 1000).toFixed(1)} s after the burst was accepted`,

@@ -7,14 +7,16 @@ import type { Order } from '../../services/worker/orders/order-model.js';
 import { catalogUnits } from '../../services/worker/orders/catalog-stock.js';
 import { LiveStore, type LiveInput } from '../../shared/tiendas/live-store.js';
 import { TiendaStore } from '../../shared/tiendas/tienda-store.js';
+import { DeadLetters } from '../../shared/pubsub/dead-letters.js';
 import { provisionTopology } from '../../shared/topology/provision-topology.js';
-import { CONSUMERS } from '../../shared/topology/topology.js';
+import { CONSUMERS, allTopics } from '../../shared/topology/topology.js';
 import { freePort, startEmulator, type RunningEmulator } from '../../scripts/lib/emulators.js';
 import { startBigQueryFake } from '../fakes/bigquery-fake.js';
 import { startGeminiFake } from '../fakes/gemini-fake.js';
 import { startMercadoPagoFake } from '../fakes/mercadopago-fake.js';
 import { startMetaGraphFake } from '../fakes/meta-graph-fake.js';
 import { waitUntil } from '../helpers/test-kit.js';
+import { startProviderSwitch } from './provider-switch.js';
 
 /**
  * The whole pipeline for the fault suite, every part a real process on real wires: this file's OWN Pub/Sub and
@@ -117,6 +119,11 @@ export interface PipelineOptions {
   retrySchedule?: string;
   extraEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   products?: LiveInput['products'];
+  /**
+   * Only the ingress: its emulators, the topics (no push subscriptions: nothing consumes) and the tienda and live.
+   * For tests of what the ingress accepts and publishes (read them with `pullSubscription`); no warm-up comment.
+   */
+  ingressOnly?: boolean;
 }
 
 export async function startPipeline(options: PipelineOptions = {}) {
@@ -132,6 +139,12 @@ export async function startPipeline(options: PipelineOptions = {}) {
   const gemini = await startGeminiFake({ apiKey: GEMINI_KEY });
   const bq = await startBigQueryFake({ dataset: 'livestreamsell' });
   const graph = await startMetaGraphFake({ pageTokens: { [PAGE_ID]: PAGE_TOKEN }, appSecret: META_APP_SECRET });
+  // Each provider behind a switch the tests turn to down (5xx, 429, hang) and back (provider-switch.ts).
+  const switches = {
+    gemini: await startProviderSwitch(gemini.url, (f) => gemini.enqueue(f === 'hang' ? { kind: 'hang' } : { kind: 'error', status: f.status })),
+    mercadopago: await startProviderSwitch(mp.url, (f) => (f === 'hang' ? mp.delayNext(30_000, 1) : mp.failNext(f.status, 1))),
+    graph: await startProviderSwitch(graph.origin, (f) => graph.failNext(f === 'hang' ? 'timeout' : f.status, 1)),
+  };
   const [ingressPort, workerPort, notifierPort] = [await freePort(), await freePort(), await freePort()];
 
   const T = `TIENDA_${FAULT_TIENDA.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
@@ -144,9 +157,9 @@ export async function startPipeline(options: PipelineOptions = {}) {
     GOOGLE_CLOUD_PROJECT: projectId,
     SECRETS_SOURCE: 'env',
     LOG_LEVEL: 'INFO',
-    MERCADOPAGO_API_URL: mp.url,
-    GEMINI_API_URL: gemini.url,
-    META_GRAPH_URL: graph.url,
+    MERCADOPAGO_API_URL: switches.mercadopago.url,
+    GEMINI_API_URL: switches.gemini.url,
+    META_GRAPH_URL: `${switches.graph.url}${new URL(graph.url).pathname}`,
     BIGQUERY_API_URL: bq.url,
     PUSH_AUTH_ENABLED: 'false',
     INGRESS_PUBLIC_URL: `http://127.0.0.1:${ingressPort}`,
@@ -155,12 +168,14 @@ export async function startPipeline(options: PipelineOptions = {}) {
     META_VERIFY_TOKEN: 'faults-verify-token',
     EVENTS_HMAC_SECRET: 'faults-events-hmac-secret',
     GEMINI_API_KEY: GEMINI_KEY,
-    // Short leases: a claim that committed after its holder gave up (a paused Firestore) is taken over soon.
-    IDEMPOTENCY_LEASE: '8s',
+    // IDEMPOTENCY_LEASE stays at its default (30 s): the ingress refuses one below the publish deadline plus one
+    // Firestore operation (16 s), which would never let a claim's holder publish.
     LLM_TIMEOUT: '2s',
     PROVIDER_TIMEOUT: '2s',
     META_TIMEOUT: '2s',
     ALLOCATION_GATHER: '100ms',
+    // A Gemini outage opens its breaker after 5 failures; a short cooldown lets the tests see it close again.
+    LLM_BREAKER_COOLDOWN: '3s',
     [`${T}_META_PAGE_TOKEN`]: PAGE_TOKEN,
     [`${T}_MERCADOPAGO_ACCESS_TOKEN`]: MP_TOKEN,
     [`${T}_MERCADOPAGO_WEBHOOK_SECRET`]: 'faults-mp-webhook-secret',
@@ -170,17 +185,27 @@ export async function startPipeline(options: PipelineOptions = {}) {
     worker: new ChildService('worker', workerPort, { ...base, ...options.extraEnv?.worker }),
     notifier: new ChildService('notifier', notifierPort, { ...base, ...options.extraEnv?.notifier }),
   };
-  await Promise.all(Object.values(services).map((s) => s.start()));
+  await Promise.all((options.ingressOnly ? [services.ingress] : Object.values(services)).map((s) => s.start()));
 
   let pubsub = new PubSub({ projectId });
   const firestore = new Firestore({ projectId });
-  const provision = () =>
-    provisionTopology(pubsub, {
+  const provision = async () => {
+    if (options.ingressOnly) {
+      for (const t of allTopics()) await pubsub.createTopic(t).catch((e: { code?: number }) => { if (e.code !== 6) throw e; });
+      return;
+    }
+    await provisionTopology(pubsub, {
       endpoints: { worker: services.worker.url, notifier: services.notifier.url },
       consumers: CONSUMERS,
-      nativeRetry: { minimumBackoffSeconds: 1, maximumBackoffSeconds: 2 },
+      // Pub/Sub's native redelivery after a push that got no answer (a crashed service): 10 attempts
+      // (MAIN_MAX_DELIVERY_ATTEMPTS) then the native dead-letter. 2–10 s backoffs give a restarting service
+      // (tsx start on a loaded 2-core machine: 10–20 s) about a minute before anything is dead-lettered natively;
+      // production's 10–600 s give it hours.
+      nativeRetry: { minimumBackoffSeconds: 2, maximumBackoffSeconds: 10 },
     });
+  };
   await provision();
+  const pump = options.ingressOnly ? null : startRedeliveryPump(() => pubsub);
   const products = options.products ?? FAULT_PRODUCTS;
   await new TiendaStore(firestore).upsert({ id: FAULT_TIENDA, name: 'Tienda de fallas', country: 'CL', currency: 'CLP', payment_provider: 'mercadopago', meta_page_id: PAGE_ID });
   await new LiveStore(firestore).upsert({ tienda_id: FAULT_TIENDA, live_id: LIVE_ID, platform: 'facebook', post_id: LIVE_POST, status: 'live', started_at: '2026-01-01T00:00:00.000Z', title: 'Live de fallas', currency: 'CLP', featured_product: products[0]!.code, products });
@@ -198,6 +223,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
     gemini,
     bq,
     graph,
+    switches,
     products,
     provision,
     orderOf,
@@ -219,12 +245,14 @@ export async function startPipeline(options: PipelineOptions = {}) {
      * Starts a Pub/Sub emulator on the same port and provisions the topology again — the emulator forgets it
      * with its process, where production's topics outlive any outage (Terraform owns them).
      */
-    async restartPubSub() {
+    async restartPubSub(): Promise<{ listeningAt: number }> {
       const port = Number(emulators.pubsub.host.split(':')[1]);
       emulators.pubsub = await startEmulator('pubsub', { projectId, port });
+      const listeningAt = Date.now();
       await pubsub.close().catch(() => undefined);
       pubsub = new PubSub({ projectId });
       await provision();
+      return { listeningAt };
     },
     /** Every unit: available + reserved by orders = declared (nothing lost, nothing counted twice). */
     async stockBalance(): Promise<Array<{ unit: string; declared: number; available: number; reserved: number }>> {
@@ -239,7 +267,18 @@ export async function startPipeline(options: PipelineOptions = {}) {
     logs(): string {
       return Object.values(services).map((s) => s.logs).join('\n');
     },
+    /** Where the pipeline stands (for failure messages): orders and their pending steps, replies, warnings per service. */
+    async progress(): Promise<string> {
+      const orders = await this.orders();
+      const counts = `${orders.length} orders (${orders.filter((o) => o.alloc_pending).length} awaiting allocation, ${orders.filter((o) => !o.payment).length} without link, ${orders.filter((o) => o.delivery_pending).length} awaiting delivery), ${graph.replies.length} replies`;
+      const dl = new DeadLetters(pubsub);
+      const letters = await Promise.all(CONSUMERS.map(async (c) => `${c.deadLetterTopic} ${(await dl.list(c, 100).catch(() => [])).length}`)).finally(() => dl.close());
+      return [counts, `dead letters: ${letters.join(', ')}`, ...Object.values(services).map((s) => `-- ${s.name}${s.alive ? '' : ' (down)'}:\n${logSummary(s.logs)}`)].join('\n');
+    },
+    /** Pub/Sub's redelivery of every unacknowledged message now (after a service restarted). */
+    redeliver: () => pump?.now(),
     async close() {
+      pump?.stop();
       for (const s of Object.values(services)) await s.kill('SIGKILL');
       try {
         this.resumeFirestore();
@@ -247,10 +286,11 @@ export async function startPipeline(options: PipelineOptions = {}) {
         /* not paused, or gone */
       }
       await Promise.allSettled([pubsub.close(), firestore.terminate()]);
-      await Promise.allSettled([mp.close(), gemini.close(), bq.close(), graph.close()]);
+      await Promise.allSettled([...Object.values(switches).map((x) => x.close()), mp.close(), gemini.close(), bq.close(), graph.close()]);
       await Promise.allSettled([emulators.pubsub.stop(), emulators.firestore.stop()]);
     },
   };
+  if (options.ingressOnly) return pipeline;
   // Warm up: a fresh emulator answers its first batched writes only after seconds (a first claim past its 5 s
   // deadline, committed later, would hold its keys for a lease). One comment end to end before any test starts.
   const warm = purchaseComments('warmup', 1);
@@ -263,6 +303,43 @@ export async function startPipeline(options: PipelineOptions = {}) {
   return pipeline;
 }
 export type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+
+/**
+ * Production Pub/Sub redelivers an unacknowledged push message for as long as the subscription keeps it (after
+ * the retry policy's backoff, at most 600 s). The emulator does not: after about three failed pushes of a message
+ * (at ~1 s, ~2 s, ~6 s) it stops pushing it at all (measured: none in the next 300 s), so a consumer that was down
+ * for 10 s, or a retry message answered 429 until its `not_before` 10 s later, would wait for ever. Seeking a
+ * subscription to a past time makes its unacknowledged messages deliverable again at once (measured: pushed within
+ * ~0.1 s), so this pump does what Pub/Sub's backoff does: the retry subscriptions (whose pushes are answered
+ * quickly, 429 or done) every 4 s, the main ones every 30 s (their ack deadline: in production an unanswered push
+ * is redelivered after it), and all of them on `now()` after a crashed service is back.
+ */
+function startRedeliveryPump(pubsub: () => PubSub): { now(): Promise<void>; stop(): void } {
+  const seek = async (names: string[]) => {
+    const past = new Date(Date.now() - 3600_000);
+    await Promise.allSettled(names.map((n) => pubsub().subscription(n).seek(past)));
+  };
+  const retrySubs = CONSUMERS.map((c) => c.retrySubscription);
+  const mainSubs = CONSUMERS.map((c) => c.subscription);
+  const fast = setInterval(() => void seek(retrySubs), 4000);
+  const slow = setInterval(() => void seek(mainSubs), 30_000);
+  return {
+    now: () => seek([...mainSubs, ...retrySubs]),
+    stop() {
+      clearInterval(fast);
+      clearInterval(slow);
+    },
+  };
+}
+
+/** `work`, or its error with where the pipeline stood when it failed. */
+export async function withProgress<T>(p: Pick<Pipeline, 'progress'>, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${await p.progress().catch((x: unknown) => String(x))}`, { cause: e });
+  }
+}
 
 /** The distinct WARNING/ERROR messages a service logged, with counts (for failure messages). */
 export function logSummary(logs: string): string {
@@ -283,13 +360,23 @@ export interface Comment {
   text: string;
 }
 
-export function purchaseComments(prefix: string, count: number): Comment[] {
+/**
+ * Purchase comments the local classifier decides alone; with `uncertainEvery: n`, every n-th one is a shared-size
+ * list ("roja y azul M") it is unsure of, which goes to the LLM chain (Gemini).
+ */
+export function purchaseComments(prefix: string, count: number, options: { uncertainEvery?: number } = {}): Comment[] {
   const colors = ['roja', 'azul', 'negra', 'blanca'];
   const sizes = ['S', 'M', 'L'];
+  const every = options.uncertainEvery ?? 0;
   return Array.from({ length: count }, (_, i) => ({
     id: `${LIVE_POST}_${prefix}${i}`,
     author: `buyer-${prefix}-${i}`,
-    text: i % 5 === 4 ? `quiero el jeans talla ${['36', '38', '40'][i % 3]}` : `quiero la polera ${colors[i % 4]} talla ${sizes[i % 3]}`,
+    text:
+      every > 0 && i % every === every - 1
+        ? `${colors[i % 4]} y ${colors[(i + 1) % 4]} ${sizes[i % 3]}`
+        : i % 5 === 4
+          ? `quiero el jeans talla ${['36', '38', '40'][i % 3]}`
+          : `quiero la polera ${colors[i % 4]} talla ${sizes[i % 3]}`,
   }));
 }
 
