@@ -124,6 +124,11 @@ export interface PipelineOptions {
    * For tests of what the ingress accepts and publishes (read them with `pullSubscription`); no warm-up comment.
    */
   ingressOnly?: boolean;
+  /**
+   * Where each service reaches the emulators (default: the emulators themselves). The round-trip bench puts a
+   * counting proxy per service in between.
+   */
+  emulatorHosts?: (hosts: { pubsub: string; firestore: string }) => Promise<Partial<Record<ServiceName, { pubsub: string; firestore: string }>>>;
 }
 
 export async function startPipeline(options: PipelineOptions = {}) {
@@ -180,10 +185,16 @@ export async function startPipeline(options: PipelineOptions = {}) {
     [`${T}_MERCADOPAGO_ACCESS_TOKEN`]: MP_TOKEN,
     [`${T}_MERCADOPAGO_WEBHOOK_SECRET`]: 'faults-mp-webhook-secret',
   };
+  const routed = (await options.emulatorHosts?.({ pubsub: pubsubEmu.host, firestore: firestoreEmu.host })) ?? {};
+  const envOf = (name: ServiceName): NodeJS.ProcessEnv => ({
+    ...base,
+    ...(routed[name] ? { PUBSUB_EMULATOR_HOST: routed[name].pubsub, FIRESTORE_EMULATOR_HOST: routed[name].firestore } : {}),
+    ...options.extraEnv?.[name],
+  });
   const services = {
-    ingress: new ChildService('ingress', ingressPort, { ...base, ...options.extraEnv?.ingress }),
-    worker: new ChildService('worker', workerPort, { ...base, ...options.extraEnv?.worker }),
-    notifier: new ChildService('notifier', notifierPort, { ...base, ...options.extraEnv?.notifier }),
+    ingress: new ChildService('ingress', ingressPort, envOf('ingress')),
+    worker: new ChildService('worker', workerPort, envOf('worker')),
+    notifier: new ChildService('notifier', notifierPort, envOf('notifier')),
   };
   await Promise.all((options.ingressOnly ? [services.ingress] : Object.values(services)).map((s) => s.start()));
 

@@ -27,10 +27,11 @@ type Faults = Partial<Record<keyof Pipeline['switches'], ProviderFault>>;
 
 /**
  * Turns the providers down as `faults` says and delivers `comments` (one webhook each, like Meta). Each provider
- * comes back once it has failed `minFailures` requests and been down at least 4 s: the Graph API is only reached
+ * comes back once it has failed `minFailures` requests and been down at least 4 s (Gemini's breaker, opened by an
+ * earlier outage, may spare it all but its one trial call): the Graph API is only reached
  * once there is a link to send, so a Graph outage lasts past the others' (bounded by `capMs`).
  */
-async function outage(comments: readonly Comment[], faults: Faults, minFailures = 2, capMs = 45_000) {
+async function outage(comments: readonly Comment[], faults: Faults, minFailures = 1, capMs = 45_000) {
   const before = Object.fromEntries(Object.entries(p.switches).map(([k, s]) => [k, s.failed]));
   const failed = (name: string) => p.switches[name as keyof Faults].failed - before[name]!;
   for (const [name, f] of Object.entries(faults)) p.switches[name as keyof Faults].set(f);
@@ -82,7 +83,7 @@ describe('slow and failing providers', () => {
         `requests failed ${JSON.stringify(failed)}; all settled ${((Date.now() - upAt) / 1000).toFixed(1)} s after the last recovered`,
     );
     // Each provider really was asked while it was down (else this test would prove nothing).
-    for (const name of Object.keys(faults)) expect(failed[name], name).toBeGreaterThanOrEqual(2);
+    for (const name of Object.keys(faults)) expect(failed[name], name).toBeGreaterThanOrEqual(1);
     // Uncertain comments asked Gemini; while it failed, the local classifier's decision stood (no retry needed).
     expect(await llmFallbacks(comments)).toBeGreaterThan(0);
     await expectExactlyOnce(comments);
