@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 
-const benches = ['bench/ingress-webhook.ts', 'bench/order-burst.ts', 'bench/end-to-end.ts'];
+const benches = ['bench/ingress-webhook.ts', 'bench/round-trips.ts', 'bench/order-burst.ts', 'bench/end-to-end.ts'];
 console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}\n`);
 let failed = 0;
 for (const b of benches) {
