@@ -8,6 +8,9 @@
  *   duplicate      signed comment already published: one Firestore claim attempt + read
  *   publish        new signed comment each request: Firestore claim + Pub/Sub publish + complete
  *
+ * CPU time per request is this process's (server and load generator together; the emulators run apart), so its
+ * ratio to the bare route is what the handler adds.
+ *
  * Bounded: each scenario runs for --seconds (default 5) with --connections (default 10), loopback only.
  */
 import Koa from 'koa';
@@ -112,16 +115,23 @@ async function main() {
       },
     ],
   ];
-  const results: Array<{ name: string; rps: number; p50: number; p99: number; non2xx: number }> = [];
+  const results: Array<{ name: string; rps: number; p50: number; p99: number; non2xx: number; cpuUs: number }> = [];
   for (const [name, opts] of scenarios) {
+    // CPU time of this process (the server and autocannon alike; the emulators are other processes) per request.
+    const cpu0 = process.cpuUsage();
     const r = await autocannon({ ...opts, connections: CONNECTIONS, duration: SECONDS });
-    results.push({ name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx });
+    const cpu = process.cpuUsage(cpu0);
+    results.push({ name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, cpuUs: (cpu.user + cpu.system) / Math.max(1, r.requests.total) });
   }
   const base = results[0]!.rps;
   console.log(`ingress webhook benchmark — ${CONNECTIONS} connections, ${SECONDS} s each, loopback, emulators for Firestore/Pub/Sub`);
-  console.log('scenario         req/s    p50 ms  p99 ms   non-2xx  throughput vs bare Koa');
+  console.log('scenario         req/s    p50 ms  p99 ms   non-2xx  throughput vs bare Koa  CPU µs/req (vs bare)');
+  const baseCpu = results[0]!.cpuUs;
   for (const r of results) {
-    console.log(`${r.name.padEnd(15)} ${r.rps.toFixed(0).padStart(6)}  ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)}  ${String(r.non2xx).padStart(8)}  ${(r.rps / base).toFixed(3)}x`);
+    console.log(
+      `${r.name.padEnd(15)} ${r.rps.toFixed(0).padStart(6)}  ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)}  ${String(r.non2xx).padStart(8)}  ${(r.rps / base).toFixed(3).padStart(9)}x` +
+        `              ${r.cpuUs.toFixed(0).padStart(6)} (${(r.cpuUs / baseCpu).toFixed(1)}x)`,
+    );
   }
   await new Promise((r) => setTimeout(r, 500)); // let the last in-flight requests finish
   ingress.close();

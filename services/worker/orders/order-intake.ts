@@ -97,7 +97,9 @@ export class OrderIntake {
       updated_at: nowIso,
     };
     const { order } = await this.deps.orders.createOnce(draft);
-    const settled = await this.deps.outcomes.settleAndDeliver(order);
+    // The live read at the start of this request is the allocator's catalog (one Firestore read fewer per purchase).
+    const sameLive = order.tienda_id === live.tienda_id && order.live_id === live.live_id;
+    const settled = await this.deps.outcomes.settleAndDeliver(order, sameLive ? live : undefined);
     getLogger().info('order', { order_id: settled.order_id, status: settled.status, items: settled.items.length, total: settled.total });
     return { action: 'order', order: settled };
   }

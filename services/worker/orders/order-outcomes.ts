@@ -6,7 +6,7 @@ import { idempotencyKeys } from '../../../shared/events/idempotency-keys.js';
 import { getLogger } from '../../../shared/logging/logger.js';
 import { TransientError } from '../../../shared/pubsub/handler-errors.js';
 import type { Publisher } from '../../../shared/pubsub/publisher.js';
-import type { LiveStore } from '../../../shared/tiendas/live-store.js';
+import type { Live, LiveStore } from '../../../shared/tiendas/live-store.js';
 import type { Tienda, TiendaStore } from '../../../shared/tiendas/tienda-store.js';
 import { TOPIC_NAMES } from '../../../shared/topology/topology.js';
 import { liveCatalog } from '../handlers/ai-processing-handler.js';
@@ -58,9 +58,12 @@ export class OrderOutcomes {
     this.now = deps.now ?? Date.now;
   }
 
-  /** Drains the live until `orderId` is decided (or the wait runs out → transient: the message retries). */
-  async settle(order: Order): Promise<Order> {
-    const live = await this.liveCatalog(order);
+  /**
+   * Drains the live until `orderId` is decided (or the wait runs out → transient: the message retries). `known` is
+   * the live as the caller read it in this same request (the order step has it): no second read of the same document.
+   */
+  async settle(order: Order, known?: Live): Promise<Order> {
+    const live = known ? liveCatalog(known) : await this.liveCatalog(order);
     const deadline = this.now() + this.deps.allocationWaitMs;
     let pause = 25;
     let tryLock = true;
@@ -102,8 +105,8 @@ export class OrderOutcomes {
   }
 
   /** Settles an order the allocator has work on, then delivers it and everyone else the drain changed. */
-  async settleAndDeliver(order: Order): Promise<Order> {
-    const settled = order.alloc_pending ? await this.settle(order) : order;
+  async settleAndDeliver(order: Order, known?: Live): Promise<Order> {
+    const settled = order.alloc_pending ? await this.settle(order, known) : order;
     await this.deliver(settled);
     // Buyers promoted from the waitlist by this release: told here; a failure leaves them to the sweep.
     const others = await this.deps.orders.waitlistPromotionsPendingDelivery(order.live_key, 50);
