@@ -175,7 +175,10 @@ describe('every inbound route, under mutated input (fast-check)', () => {
       await fc.assert(
         fc.asyncProperty(mutated(genuine[name]!, route), async (r) => {
           const res = await send(r);
-          expect(res.status, `${r.method} ${r.path} → ${res.status} ${res.body.slice(0, 200)}`).toBeLessThan(500);
+          // A mutation may name PayPal's real certificate host, a dependency this sandbox cannot reach (no network):
+          // there 503 "retry later" is the right answer (in production PayPal answers), and nothing may be published.
+          const unreachablePayPal = /^https:\/\/api(-m)?(\.sandbox)?\.paypal\.com\//.test(r.headers['paypal-cert-url'] ?? '') && res.status === 503 && res.body.includes('ProviderUnavailableError');
+          if (!unreachablePayPal) expect(res.status, `${r.method} ${r.path} → ${res.status} ${res.body.slice(0, 200)}`).toBeLessThan(500);
           expect(publishes, `${r.method} ${r.path} published`).toBe(0);
         }),
         { numRuns: RUNS },
