@@ -81,7 +81,7 @@ async function main() {
     const line = (name: string, r: Awaited<ReturnType<typeof settle>>) =>
       console.log(
         `${name.padEnd(9)} webhook → private reply: p50 ${pct(r.latencies, 0.5).toFixed(0)} ms (${(pct(r.latencies, 0.5) / baseP50).toFixed(1)}× baseline), ` +
-          `p95 ${pct(r.latencies, 0.95).toFixed(0)} ms, p99 ${pct(r.latencies, 0.99).toFixed(0)} ms; answered ${r.latencies.length}, lost ${r.lost}, duplicate replies ${r.duplicates}`,
+          `p95 ${pct(r.latencies, 0.95).toFixed(0)} ms, p99 ${pct(r.latencies, 0.99).toFixed(0)} ms; answered ${r.latencies.length}, not answered within the wait ${r.lost}, duplicate replies ${r.duplicates}`,
       );
     line(`steady ${RATE}/s×${SECONDS}s`, await steady(p, 'st'));
 
@@ -92,7 +92,7 @@ async function main() {
       await Promise.all(Array.from({ length: Math.ceil(BURST / 100) }, (_, i) => deliverLikeMeta(p.services.ingress.url, list.slice(i * 100, i * 100 + 100), Date.now() + 120_000)));
       const accepted = Date.now() - t0;
       const r = await settle(p, sentAt, 400_000);
-      console.log(`burst     ${BURST} comments: accepted in ${(accepted / 1000).toFixed(1)} s, every reply sent after ${((r.lastAt - t0) / 1000).toFixed(1)} s (${(BURST / ((r.lastAt - t0) / 1000)).toFixed(0)} comments/s); lost ${r.lost}, duplicate replies ${r.duplicates}`);
+      console.log(`burst     ${BURST} comments: accepted in ${(accepted / 1000).toFixed(1)} s, every reply sent after ${((r.lastAt - t0) / 1000).toFixed(1)} s (${(BURST / ((r.lastAt - t0) / 1000)).toFixed(0)} comments/s); not answered within the wait ${r.lost}, duplicate replies ${r.duplicates}`);
     }
 
     p.gemini.setResponder(() => ({ kind: 'delay', ms: GEMINI_DELAY_MS, then: { kind: 'heuristic' } }));
