@@ -24,12 +24,11 @@ import { createMercadoPagoClient } from '../services/ingress/providers/mercadopa
 import { createPayPalClient } from '../services/ingress/providers/paypal-client.js';
 import { createPayPalVerifier } from '../services/ingress/providers/paypal-verify.js';
 import { IdempotencyStore } from '../shared/idempotency/idempotency-store.js';
-import { createLogger, setLogger } from '../shared/logging/logger.js';
 import { createPublisher } from '../shared/pubsub/publisher.js';
 import { EnvSecretSource } from '../shared/secrets/env-secret-source.js';
 import { TiendaStore } from '../shared/tiendas/tienda-store.js';
 import { TOPIC_NAMES } from '../shared/topology/topology.js';
-import { checkEmulatorsInstalled, startEmulator, type RunningEmulator } from '../scripts/lib/emulators.js';
+import { benchEmulators } from './bench-emulators.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -57,17 +56,7 @@ function metaBody(commentId: string): string {
 }
 
 async function main() {
-  setLogger(createLogger({ level: 'CRITICAL' }));
-  process.env.METADATA_SERVER_DETECTION = 'none';
-  const started: RunningEmulator[] = [];
-  if (!process.env.PUBSUB_EMULATOR_HOST || !process.env.FIRESTORE_EMULATOR_HOST) {
-    checkEmulatorsInstalled();
-    for (const name of ['pubsub', 'firestore'] as const) {
-      const e = await startEmulator(name);
-      started.push(e);
-      process.env[name === 'pubsub' ? 'PUBSUB_EMULATOR_HOST' : 'FIRESTORE_EMULATOR_HOST'] = e.host;
-    }
-  }
+  const started = await benchEmulators();
   const projectId = `bench-${Date.now().toString(36)}`;
   const pubsub = new PubSub({ projectId });
   const firestore = new Firestore({ projectId });

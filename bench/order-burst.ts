@@ -18,7 +18,6 @@ import { PubSub } from '@google-cloud/pubsub';
 import { analyticsFromBigQuery } from '../shared/analytics/analytics-recorder.js';
 import { BigQueryAnalyticsSink } from '../shared/analytics/analytics-sink.js';
 import { IdempotencyStore } from '../shared/idempotency/idempotency-store.js';
-import { createLogger, setLogger } from '../shared/logging/logger.js';
 import { PaymentLinks } from '../shared/payments/payment-links.js';
 import { FirestorePaymentLinkStore } from '../shared/payments/payment-link-store.js';
 import { createPublisher } from '../shared/pubsub/publisher.js';
@@ -31,7 +30,7 @@ import type { StoredIntent } from '../services/worker/handlers/ai-processing-han
 import { IntentService } from '../services/worker/intent/intent-service.js';
 import { providerPayments } from '../services/worker/orders/provider-payments.js';
 import { allocOrderKey, liveKey, orderIdFor, type Order } from '../services/worker/orders/order-model.js';
-import { checkEmulatorsInstalled, startEmulator, type RunningEmulator } from '../scripts/lib/emulators.js';
+import { benchEmulators } from './bench-emulators.js';
 import { startBigQueryFake } from '../tests/fakes/bigquery-fake.js';
 import { startMercadoPagoFake } from '../tests/fakes/mercadopago-fake.js';
 
@@ -72,17 +71,7 @@ async function naiveTransactions(db: Firestore, concurrent: boolean): Promise<Ro
 }
 
 async function main() {
-  setLogger(createLogger({ level: 'CRITICAL' }));
-  process.env.METADATA_SERVER_DETECTION = 'none';
-  const started: RunningEmulator[] = [];
-  if (!process.env.PUBSUB_EMULATOR_HOST || !process.env.FIRESTORE_EMULATOR_HOST) {
-    checkEmulatorsInstalled();
-    for (const name of ['pubsub', 'firestore'] as const) {
-      const e = await startEmulator(name);
-      started.push(e);
-      process.env[name === 'pubsub' ? 'PUBSUB_EMULATOR_HOST' : 'FIRESTORE_EMULATOR_HOST'] = e.host;
-    }
-  }
+  const started = await benchEmulators();
   const projectId = `bench-${Date.now().toString(36)}`;
   const pubsub = new PubSub({ projectId });
   const firestore = new Firestore({ projectId });
