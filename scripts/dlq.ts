@@ -41,6 +41,9 @@ async function main(argv: string[]): Promise<number> {
   const bad = [...flags].find((f) => !known.has(f));
   if (bad || !cmd || !['list', 'show', 'replay', 'purge'].includes(cmd)) return usage(bad ? `unknown option ${bad}` : undefined);
   if ((cmd === 'show' || ((cmd === 'replay' || cmd === 'purge') && !all)) && !arg) return usage(`${cmd} needs a dead letter id (from \`npm run dlq -- list\`)`);
+  if ((cmd === 'replay' || cmd === 'purge') && !all && TOPICS.includes(arg as never)) {
+    return usage(`${arg} is a topic: \`npm run dlq -- ${cmd} --all ${arg}\` takes all of its dead letters, \`${cmd} <id>\` one`);
+  }
   const topicArg = cmd === 'list' || all ? arg : undefined;
   if (topicArg && !TOPICS.includes(topicArg as never)) return usage(`unknown topic ${topicArg}`);
   const consumers = topicArg ? CONSUMERS.filter((c) => c.topic === topicArg) : CONSUMERS;

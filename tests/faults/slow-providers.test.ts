@@ -126,10 +126,10 @@ describe('slow and failing providers', () => {
       await dl.close();
     }
 
-    // The operator's command, as documented: `npm run dlq -- replay ai_processing`.
+    // The operator's command, as documented: `npm run dlq -- replay --all ai_processing`.
     const run = promisify(execFile);
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, METADATA_SERVER_DETECTION: 'none', PUBSUB_EMULATOR_HOST: p.emulators.pubsub.host, GOOGLE_CLOUD_PROJECT: p.projectId };
-    const replay = await run(process.execPath, ['--import', 'tsx', 'scripts/dlq.ts', 'replay', consumer.topic], { env, timeout: 60_000 });
+    const replay = await run(process.execPath, ['--import', 'tsx', 'scripts/dlq.ts', 'replay', '--all', consumer.topic], { env, timeout: 60_000 });
     expect(replay.stderr).toMatch(new RegExp(`replayed ${comments.length} message`));
     await withProgress(p, waitForOutcomes(p, comments, 90_000));
     await expectExactlyOnce(comments);

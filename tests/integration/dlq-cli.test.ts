@@ -123,6 +123,11 @@ describe('npm run dlq: list, show, replay after the fix, purge', () => {
     const unknown = await cli('show', 'no-such-id');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+
+    // A topic where an id belongs is answered with the command that was meant, and nothing is replayed.
+    const topicAsId = await cli('replay', 'payment_events');
+    expect(topicAsId.code).toBe(2);
+    expect(topicAsId.stderr).toMatch(/payment_events is a topic: `npm run dlq -- replay --all payment_events`/);
   }, 120_000);
 
   it('names the settings it lacks instead of trying Google', async () => {
