@@ -67,7 +67,8 @@ async function main(argv: string[]): Promise<number> {
         throw e;
       }
     }
-    const chosen = all ? held : held.filter((h) => h.letter.messageId === arg);
+    // A copy: `held` is cut down to what stays held below, and `--all` must not lose its choice with it.
+    const chosen = all ? [...held] : held.filter((h) => h.letter.messageId === arg);
     if (cmd === 'list') {
       for (const { consumer, letter: l } of held) {
         if (json) console.log(JSON.stringify({ id: l.messageId, topic: consumer.topic, reason: l.reason, attempts: l.history.length, last_failure_at: l.history.at(-1)?.at ?? null, event: l.attributes.event ?? null, idempotency_key: l.attributes.idempotency_key ?? null }));

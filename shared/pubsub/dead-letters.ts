@@ -76,16 +76,7 @@ export class DeadLetters {
    * a crash in between replays a message twice, which the handlers' idempotency absorbs — never zero times.
    */
   async replay(consumer: ConsumerDefinition, publisher: Publisher, max = 100): Promise<number> {
-    const letters = await this.pull(consumer, max);
-    const client = await this.subscriber();
-    let replayed = 0;
-    for (const l of letters) {
-      const attrs = Object.fromEntries(Object.entries(l.attributes).filter(([k]) => !isRetryBookkeeping(k)));
-      await publisher.publishRaw(consumer.topic, l.data, { ...attrs, replayed_from: l.messageId });
-      await client.acknowledge({ subscription: this.subscriptionPath(consumer), ackIds: [l.ackId] }, { timeout: CALL_TIMEOUT_MS });
-      replayed++;
-    }
-    return replayed;
+    return this.replayLetters(consumer, publisher, await this.pull(consumer, max));
   }
 
   /**

@@ -130,7 +130,7 @@ describe('slow and failing providers', () => {
     const run = promisify(execFile);
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, METADATA_SERVER_DETECTION: 'none', PUBSUB_EMULATOR_HOST: p.emulators.pubsub.host, GOOGLE_CLOUD_PROJECT: p.projectId };
     const replay = await run(process.execPath, ['--import', 'tsx', 'scripts/dlq.ts', 'replay', '--all', consumer.topic], { env, timeout: 60_000 });
-    expect(replay.stderr).toMatch(new RegExp(`replayed ${comments.length} message`));
+    expect(replay.stderr).toMatch(new RegExp(`replayed ${comments.length} dead letter`));
     await withProgress(p, waitForOutcomes(p, comments, 90_000));
     await expectExactlyOnce(comments);
     const left = await run(process.execPath, ['--import', 'tsx', 'scripts/dlq.ts', 'list', consumer.topic], { env, timeout: 60_000 });

@@ -118,6 +118,7 @@ describe('npm run dlq: list, show, replay after the fix, purge', () => {
     const after = await cli('list', 'payment_events', '--json');
     expect(after.stdout.trim()).toBe('');
     expect(handled).toEqual([detail.data.order]);
+    handled.length = 0;
 
     // An unknown id is one line, not a stack.
     const unknown = await cli('show', 'no-such-id');
@@ -128,6 +129,19 @@ describe('npm run dlq: list, show, replay after the fix, purge', () => {
     const topicAsId = await cli('replay', 'payment_events');
     expect(topicAsId.code).toBe(2);
     expect(topicAsId.stderr).toMatch(/payment_events is a topic: `npm run dlq -- replay --all payment_events`/);
+
+    // `replay --all <topic>` takes every dead letter of the topic (two more, broken again then fixed).
+    broken = true;
+    for (const order of ['o-3', 'o-4']) {
+      await publisher.publishRaw(consumer.topic, Buffer.from(JSON.stringify({ order })), { [ATTR.event]: 'payment_success', [ATTR.idempotencyKey]: `pay:${order}` });
+    }
+    await waitUntil(async () => (await cli('list', 'payment_events', '--json')).stdout.trim().split('\n').filter(Boolean).length === 2, 40_000, 'two more dead letters');
+    broken = false;
+    const all = await cli('replay', '--all', 'payment_events');
+    expect(all.code).toBe(0);
+    expect(all.stderr).toMatch(/replayed 2 dead letter\(s\) to payment_events/);
+    await waitUntil(() => handled.includes('o-3') && handled.includes('o-4'), 20_000, 'both replayed messages handled');
+    expect((await cli('list', 'payment_events', '--json')).stdout.trim()).toBe('');
   }, 120_000);
 
   it('names the settings it lacks instead of trying Google', async () => {
