@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonSettings } from '../../shared/config/common-settings.js';
+import { commonSettings, tiendaLookupSettings } from '../../shared/config/common-settings.js';
 import { PUBLISH_ONCE_DEFAULTS } from '../../shared/idempotency/publish-once.js';
 import { DEFAULT_IDEMPOTENCY_OP_TIMEOUT_MS } from '../../shared/idempotency/idempotency-store.js';
 import { csv, defineConfig, duration, int, port, urlWithDefault, type ConfigOf } from '../../shared/config/define-config.js';
@@ -11,6 +11,7 @@ const MIN_IDEMPOTENCY_LEASE_MS = PUBLISH_ONCE_DEFAULTS.publishTimeoutMs + DEFAUL
 export const ingressConfig = defineConfig('ingress', {
   port: { env: 'PORT', doc: 'HTTP port (Cloud Run sets it).', schema: port(8080) },
   ...commonSettings,
+  ...tiendaLookupSettings,
   metaGraphUrl: {
     env: 'META_GRAPH_URL',
     doc: 'Meta Graph API base URL (sandbox or local stand-in). The ingress itself only verifies Meta webhooks; the notifier sends through this URL.',

@@ -20,7 +20,7 @@ export async function startIngress(env: Record<string, string | undefined> = pro
   const app = createApp({
     config,
     secrets,
-    tiendas: new TiendaStore(firestore),
+    tiendas: new TiendaStore(firestore, { cacheTtlMs: config.tiendaCacheTtl }),
     idempotency: new IdempotencyStore(firestore, { leaseMs: config.idempotencyLease, ttlMs: config.idempotencyTtl }),
     publisher,
     mercadopago: createMercadoPagoClient({ baseUrl: config.mercadopagoApiUrl, timeoutMs: config.providerTimeout }),

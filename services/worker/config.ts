@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { analyticsSettings, commonSettings, pushConsumerSettings } from '../../shared/config/common-settings.js';
+import { analyticsSettings, commonSettings, pushConsumerSettings, tiendaLookupSettings } from '../../shared/config/common-settings.js';
+import { MAX_LIVE_CACHE_TTL_MS } from '../../shared/tiendas/live-store.js';
 import { paymentLinkSettings } from '../../shared/payments/payment-settings.js';
 import { bool, defineConfig, duration, int, port, str, urlWithDefault, type ConfigOf } from '../../shared/config/define-config.js';
 
@@ -8,6 +9,12 @@ export const workerConfig = defineConfig('worker', {
   port: { env: 'PORT', doc: 'HTTP port (Cloud Run sets it).', schema: port(8081) },
   ...commonSettings,
   ...pushConsumerSettings,
+  ...tiendaLookupSettings,
+  liveCacheTtl: {
+    env: 'LIVE_CACHE_TTL',
+    doc: `How long a live (catalog, status, featured product) and the post index are served from memory. Viewers see the stream seconds late, so a few seconds of staleness changes nothing they can tell; a comment a cached copy would skip as off air is checked again on a fresh read. At most ${MAX_LIVE_CACHE_TTL_MS / 1000}s (the on-air tolerance); \`0\` reads Firestore every time.`,
+    schema: duration('5s').refine((ms) => ms <= MAX_LIVE_CACHE_TTL_MS, { message: `must be at most ${MAX_LIVE_CACHE_TTL_MS / 1000}s: a live cached longer than the on-air tolerance could sell on comments made after it ended` }),
+  },
   intentLlm: {
     env: 'INTENT_LLM',
     doc: '`auto`: uncertain comments go to the LLM chain when a key is configured; `off`: the local classifier decides alone.',

@@ -63,8 +63,8 @@ export async function startWorker(env: Record<string, string | undefined> = proc
     config.ingressPublicUrl ?? 'http://localhost:8080',
   );
   const analytics = analyticsFromConfig(config, { outbox: new AnalyticsOutbox(firestore) });
-  const tiendas = new TiendaStore(firestore);
-  const lives = new LiveStore(firestore);
+  const tiendas = new TiendaStore(firestore, { cacheTtlMs: config.tiendaCacheTtl });
+  const lives = new LiveStore(firestore, { cacheTtlMs: config.liveCacheTtl });
   const app = createApp({
     ...payments,
     reservationMs: config.reservationTtl,

@@ -74,3 +74,12 @@ export const analyticsSettings = {
     schema: duration('3s'),
   },
 } satisfies Record<string, SettingSpec>;
+
+/** Settings of services that look tiendas up on their hot path (ingress, worker). */
+export const tiendaLookupSettings = {
+  tiendaCacheTtl: {
+    env: 'TIENDA_CACHE_TTL',
+    doc: 'How long a tienda and the Page / IG account index are served from memory (bounded to 1,000 ids). A changed tienda reaches every instance within it; `0` reads Firestore every time.',
+    schema: duration('30s'),
+  },
+} satisfies Record<string, SettingSpec>;

@@ -1,5 +1,6 @@
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { z } from 'zod';
+import { LookupCache } from './lookup-cache.js';
 import { boundedRead, DEFAULT_STORE_READ_TIMEOUT_MS, tiendaIdSchema, type Platform } from './tienda-store.js';
 
 /**
@@ -132,17 +133,40 @@ export function wasOnAirAt(live: Pick<Live, 'status' | 'started_at' | 'ended_at'
 
 const toTimestamp = (iso: string | null) => (iso === null ? null : Timestamp.fromDate(new Date(iso)));
 
+/**
+ * The longest a cached live may be served (`LIVE_CACHE_TTL`): within the on-air tolerance, a live that ended while
+ * its document was cached only lets through comments the fresh document would let through too.
+ */
+export const MAX_LIVE_CACHE_TTL_MS = ON_AIR_TOLERANCE_MS;
+
+export interface LiveStoreOptions {
+  /** Deadline of each Firestore read on the request path (default 5 s). */
+  readTimeoutMs?: number;
+  /**
+   * Serve lives and the post index from memory for this long (the worker: `LIVE_CACHE_TTL`, 5 s). Default 0: every
+   * read goes to Firestore (the CLIs, and tests that change a live and expect the next read to see it). At most
+   * {@link MAX_LIVE_CACHE_TTL_MS}.
+   */
+  cacheTtlMs?: number;
+  now?: () => number;
+}
+
 export class LiveStore {
   private readonly readTimeoutMs: number;
   private readonly now: () => number;
+  /** Lives by `tienda/live`, and the post index by `platform_post`; found ones only (a live registered now is seen now). */
+  private readonly lives: LookupCache<Live>;
+  private readonly posts: LookupCache<{ tienda_id: string; live_id: string }>;
 
   constructor(
     private readonly db: Firestore,
-    /** `readTimeoutMs`: deadline of each Firestore read on the request path (default 5 s). */
-    options: { readTimeoutMs?: number; now?: () => number } = {},
+    options: LiveStoreOptions = {},
   ) {
     this.readTimeoutMs = options.readTimeoutMs ?? DEFAULT_STORE_READ_TIMEOUT_MS;
     this.now = options.now ?? Date.now;
+    const ttlMs = Math.min(options.cacheTtlMs ?? 0, MAX_LIVE_CACHE_TTL_MS);
+    this.lives = new LookupCache({ ttlMs, max: 500, ...(options.now ? { now: options.now } : {}) });
+    this.posts = new LookupCache({ ttlMs, max: 500, ...(options.now ? { now: options.now } : {}) });
   }
 
   private liveRef(tiendaId: string, liveId: string) {
@@ -181,19 +205,32 @@ export class LiveStore {
       tx.set(ref, { ...live, started_at: toTimestamp(live.started_at), ended_at: toTimestamp(live.ended_at), updated_at: Timestamp.now() });
       return prev.exists ? ('updated' as const) : ('created' as const);
     });
+    this.forget(live.tienda_id, live.live_id);
     return { status, live };
   }
 
-  async get(tiendaId: string, liveId: string): Promise<Live | null> {
-    const snap = await boundedRead('firestore lives.get', this.readTimeoutMs, () => this.liveRef(tiendaId, liveId).get());
-    return snap.exists ? toLive(snap.data()!) : null;
+  /** The live; from the cache when it has one younger than the TTL, unless `fresh`. */
+  async get(tiendaId: string, liveId: string, options: { fresh?: boolean } = {}): Promise<Live | null> {
+    const key = `${tiendaId}/${liveId}`;
+    if (options.fresh) this.lives.delete(key);
+    return this.lives.get(key, async () => {
+      const snap = await boundedRead('firestore lives.get', this.readTimeoutMs, () => this.liveRef(tiendaId, liveId).get());
+      return snap.exists ? toLive(snap.data()!) : null;
+    });
   }
 
-  /** The live a commented post or media belongs to. */
-  async findByPost(platform: Platform, postId: string): Promise<Live | null> {
-    const idx = await boundedRead('firestore live_posts.get', this.readTimeoutMs, () => this.postRef(platform, postId).get());
-    if (!idx.exists) return null;
-    return this.get(idx.get('tienda_id') as string, idx.get('live_id') as string);
+  /** The live a commented post or media belongs to (`fresh`: the live document read again, not cached). */
+  async findByPost(platform: Platform, postId: string, options: { fresh?: boolean } = {}): Promise<Live | null> {
+    const idx = await this.posts.get(`${platform}_${postId}`, async () => {
+      const snap = await boundedRead('firestore live_posts.get', this.readTimeoutMs, () => this.postRef(platform, postId).get());
+      return snap.exists ? { tienda_id: snap.get('tienda_id') as string, live_id: snap.get('live_id') as string } : null;
+    });
+    return idx ? this.get(idx.tienda_id, idx.live_id, options) : null;
+  }
+
+  /** Drops this process's cached copy after it changed the live (other instances follow within the TTL). */
+  private forget(tiendaId: string, liveId: string): void {
+    this.lives.delete(`${tiendaId}/${liveId}`);
   }
 
   async list(tiendaId: string): Promise<Live[]> {
@@ -210,7 +247,7 @@ export class LiveStore {
       const window = windowAfter(toLive(snap.data()!), status, new Date(this.now()));
       tx.update(ref, { status, started_at: toTimestamp(window.started_at), ended_at: toTimestamp(window.ended_at), updated_at: Timestamp.now() });
       return window;
-    });
+    }).finally(() => this.forget(tiendaId, liveId));
   }
 
   async setFeatured(tiendaId: string, liveId: string, code: string | null): Promise<void> {
@@ -221,7 +258,7 @@ export class LiveStore {
       const live = toLive(snap.data()!);
       if (code !== null && !live.products.some((p) => p.code === code)) throw new Error(`product ${code} is not in the catalog of this live`);
       tx.update(ref, { featured_product: code, updated_at: Timestamp.now() });
-    });
+    }).finally(() => this.forget(tiendaId, liveId));
   }
 }
 

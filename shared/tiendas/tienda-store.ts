@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PAYMENT_PROVIDERS } from '../events/event-schemas.js';
 import { currencyRefusal } from '../payments/currency-rules.js';
 import { DependencyUnavailableError, withDeadline } from '../runtime/deadline.js';
+import { LookupCache } from './lookup-cache.js';
 
 /**
  * Tiendas (merchants) in Firestore — data model in docs/data-model.md:
@@ -44,7 +45,10 @@ export type Platform = 'facebook' | 'instagram';
 export class TiendaConflictError extends Error {}
 
 export interface TiendaStoreOptions {
-  /** Cache lookups on the webhook hot path for this long (tiendas change rarely). */
+  /**
+   * Cache lookups on the hot path (tiendas and the account index) for this long: tiendas change rarely. 0 reads every
+   * time (the CLIs). Default 30 s (`TIENDA_CACHE_TTL`).
+   */
   cacheTtlMs?: number;
   /**
    * At most this many ids are cached (known or not). The payment routes look the tienda up before any
@@ -58,6 +62,7 @@ export interface TiendaStoreOptions {
 }
 
 export const DEFAULT_STORE_READ_TIMEOUT_MS = 5000;
+export const DEFAULT_TIENDA_CACHE_TTL_MS = 30_000;
 
 /**
  * A Firestore read on the request path, bounded: the client retries UNAVAILABLE on its own for a long time and takes
@@ -73,9 +78,10 @@ export async function boundedRead<T>(what: string, timeoutMs: number, read: () =
 }
 
 export class TiendaStore {
-  private readonly cache = new Map<string, { value: Tienda | null; until: number }>();
-  private readonly cacheTtlMs: number;
-  private readonly maxCachedIds: number;
+  /** Tiendas by id, unknown ones too (the ids of the payment routes come from unauthenticated requests). */
+  private readonly cache: LookupCache<Tienda>;
+  /** The account index (`meta_accounts`): known accounts only, so a tienda added mid-live is found at once. */
+  private readonly accounts: LookupCache<string>;
   private readonly now: () => number;
   private readonly readTimeoutMs: number;
 
@@ -83,10 +89,11 @@ export class TiendaStore {
     private readonly db: Firestore,
     options: TiendaStoreOptions = {},
   ) {
-    this.cacheTtlMs = options.cacheTtlMs ?? 30_000;
-    this.maxCachedIds = Math.max(1, options.maxCachedIds ?? 1000);
     this.readTimeoutMs = options.readTimeoutMs ?? DEFAULT_STORE_READ_TIMEOUT_MS;
     this.now = options.now ?? Date.now;
+    const cache = { ttlMs: options.cacheTtlMs ?? DEFAULT_TIENDA_CACHE_TTL_MS, max: options.maxCachedIds ?? 1000, ...(options.now ? { now: options.now } : {}) };
+    this.cache = new LookupCache<Tienda>({ ...cache, cacheMisses: true });
+    this.accounts = new LookupCache<string>(cache);
   }
 
   private tiendaRef(id: string) {
@@ -131,18 +138,16 @@ export class TiendaStore {
       return previous ? ('updated' as const) : ('created' as const);
     });
     this.cache.delete(tienda.id);
+    for (const [p, id] of [['facebook', tienda.meta_page_id], ['instagram', tienda.instagram_account_id]] as const) if (id) this.accounts.delete(`${p}_${id}`);
     return { status: result, tienda };
   }
 
   async get(id: string): Promise<Tienda | null> {
     if (!tiendaIdSchema.safeParse(id).success) return null;
-    const hit = this.cache.get(id);
-    if (hit && hit.until > this.now()) return hit.value;
-    if (hit) this.cache.delete(id);
-    const snap = await boundedRead('firestore tiendas.get', this.readTimeoutMs, () => this.tiendaRef(id).get());
-    const value = snap.exists ? toTienda(snap.data()!) : null;
-    this.remember(id, value);
-    return value;
+    return this.cache.get(id, async () => {
+      const snap = await boundedRead('firestore tiendas.get', this.readTimeoutMs, () => this.tiendaRef(id).get());
+      return snap.exists ? toTienda(snap.data()!) : null;
+    });
   }
 
   /** How many ids the lookup cache holds now (bounded by `maxCachedIds`). */
@@ -150,22 +155,13 @@ export class TiendaStore {
     return this.cache.size;
   }
 
-  /** Insertion order is age order (entries are re-inserted on refresh): the oldest go first when full. */
-  private remember(id: string, value: Tienda | null): void {
-    this.cache.delete(id);
-    while (this.cache.size >= this.maxCachedIds) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest === undefined) break;
-      this.cache.delete(oldest);
-    }
-    this.cache.set(id, { value, until: this.now() + this.cacheTtlMs });
-  }
-
   /** The tienda that owns a Facebook Page or Instagram account, if any. */
   async findByAccount(platform: Platform, accountId: string): Promise<Tienda | null> {
-    const snap = await boundedRead('firestore meta_accounts.get', this.readTimeoutMs, () => this.accountRef(platform, accountId).get());
-    if (!snap.exists) return null;
-    return this.get(snap.get('tienda_id') as string);
+    const tiendaId = await this.accounts.get(`${platform}_${accountId}`, async () => {
+      const snap = await boundedRead('firestore meta_accounts.get', this.readTimeoutMs, () => this.accountRef(platform, accountId).get());
+      return snap.exists ? (snap.get('tienda_id') as string) : null;
+    });
+    return tiendaId === null ? null : this.get(tiendaId);
   }
 
   async list(): Promise<Tienda[]> {

@@ -43,12 +43,15 @@ export async function handleIncomingComment(event: FeedCommentEvent, deps: Incom
   else if (!tienda) disposition = 'skipped_unknown_account';
   else {
     addLogContext({ tienda_id: tienda.id });
-    const live = await deps.lives.findByPost(c.platform, c.post_id);
+    const commentTime = Date.parse(c.created_time);
+    let live = await deps.lives.findByPost(c.platform, c.post_id);
+    // A cached live may predate its going on air (LIVE_CACHE_TTL): a comment is never skipped on a cached copy.
+    if (live && live.tienda_id === tienda.id && !wasOnAirAt(live, commentTime)) live = await deps.lives.findByPost(c.platform, c.post_id, { fresh: true });
     if (!live || live.tienda_id !== tienda.id) disposition = 'skipped_no_live';
     else {
       liveId = live.live_id;
       // Judged at the comment's own time: a retry processed after the live ended still sells what was said on air.
-      if (!wasOnAirAt(live, Date.parse(c.created_time))) disposition = 'skipped_live_not_on_air';
+      if (!wasOnAirAt(live, commentTime)) disposition = 'skipped_live_not_on_air';
       else {
         const message: AiProcessingV1 = {
           comment_id: c.comment_id,
