@@ -7,6 +7,11 @@
  *
  * A Pub/Sub push delivery is not a client call (the emulator POSTs to the service) and is not counted; Pub/Sub
  * rows are publishes made by the services.
+ *
+ * Before and after in the same run: the whole measure runs twice, each on its own emulators, first with the lookup
+ * caches off (`TIENDA_CACHE_TTL=0`, `LIVE_CACHE_TTL=0`: every comment reads its tienda, account index, post index and
+ * live from Firestore, as before the caches existed), then with the defaults (30 s, 5 s). `RT_ONLY=after` skips the
+ * first.
  */
 import { createLogger, setLogger } from '../shared/logging/logger.js';
 import { sleep } from '../tests/helpers/test-kit.js';
@@ -14,12 +19,13 @@ import { deliverLikeMeta, withProgress, purchaseComments, startPipeline, waitFor
 import { startCountingProxy, type CountingProxy } from './grpc-counting-proxy.js';
 
 const N = Number(process.env.RT_COMMENTS ?? 20);
+const CACHES_OFF = { TIENDA_CACHE_TTL: '0', LIVE_CACHE_TTL: '0' };
 
-async function main() {
-  setLogger(createLogger({ level: 'CRITICAL' }));
+/** Calls per "service emulator method" over N comments, on a fresh pipeline with `cacheEnv` in ingress and worker. */
+async function measure(cacheEnv: Record<string, string>): Promise<Map<string, number>> {
   const proxies: Array<{ service: ServiceName; kind: 'firestore' | 'pubsub'; proxy: CountingProxy }> = [];
   const p = await startPipeline({
-    extraEnv: { ingress: { LOG_LEVEL: 'ERROR' }, worker: { LOG_LEVEL: 'WARNING' }, notifier: { LOG_LEVEL: 'ERROR' } },
+    extraEnv: { ingress: { LOG_LEVEL: 'ERROR', ...cacheEnv }, worker: { LOG_LEVEL: 'WARNING', ...cacheEnv }, notifier: { LOG_LEVEL: 'ERROR' } },
     emulatorHosts: async (hosts) => {
       const routed: Partial<Record<ServiceName, { pubsub: string; firestore: string }>> = {};
       for (const service of ['ingress', 'worker', 'notifier'] as const) {
@@ -46,19 +52,9 @@ async function main() {
     }
     await withProgress(p, waitForOutcomes(p, comments, 180_000));
     await sleep(3000); // completes and acks that follow the reply
-
-    console.log(`round trips per comment (${N} purchase comments, one webhook each; whole path to the private reply)`);
-    console.log('service   emulator   method                                                    per comment');
-    const totals: Record<string, number> = {};
-    for (const { service, kind, proxy } of proxies) {
-      for (const [method, n] of [...proxy.counts].sort()) {
-        console.log(`${service.padEnd(9)} ${kind.padEnd(10)} ${method.padEnd(57)} ${(n / N).toFixed(2).padStart(6)}`);
-        totals[`${service} ${kind}`] = (totals[`${service} ${kind}`] ?? 0) + n;
-      }
-    }
-    console.log('totals:', Object.entries(totals).map(([k, n]) => `${k} ${(n / N).toFixed(2)}`).join(', '));
-    const all = Object.values(totals).reduce((a, b) => a + b, 0);
-    console.log(`all round trips per comment: ${(all / N).toFixed(2)}`);
+    const counts = new Map<string, number>();
+    for (const { service, kind, proxy } of proxies) for (const [method, n] of proxy.counts) counts.set(`${service.padEnd(9)} ${kind.padEnd(10)} ${method}`, n);
+    return counts;
   } catch (e) {
     console.error(p.logs().split('\n').filter((l) => /WARNING|ERROR/.test(l)).slice(0, 10).join('\n'));
     throw e;
@@ -66,6 +62,28 @@ async function main() {
     await p.close();
     for (const x of proxies) await x.proxy.close();
   }
+}
+
+async function main() {
+  setLogger(createLogger({ level: 'CRITICAL' }));
+  const before = process.env.RT_ONLY === 'after' ? null : await measure(CACHES_OFF);
+  const after = await measure({});
+  const per = (m: Map<string, number> | null, k: string) => (m ? ((m.get(k) ?? 0) / N).toFixed(2) : '-').padStart(7);
+  console.log(`round trips per comment (${N} purchase comments, one webhook each; whole path to the private reply)`);
+  console.log(`${'service   emulator   method'.padEnd(88)} ${'before'.padStart(7)} ${'after'.padStart(7)}`);
+  for (const k of [...new Set([...(before?.keys() ?? []), ...after.keys()])].sort()) console.log(`${k.padEnd(88)} ${per(before, k)} ${per(after, k)}`);
+  const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0) / N;
+  const totals = (m: Map<string, number>) => {
+    const by: Record<string, number> = {};
+    for (const [k, n] of m) {
+      const key = k.split(/\s+/).slice(0, 2).join(' ');
+      by[key] = (by[key] ?? 0) + n / N;
+    }
+    return Object.entries(by).map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ');
+  };
+  if (before) console.log(`before (lookup caches off): ${totals(before)}`);
+  console.log(`after (TIENDA_CACHE_TTL 30s, LIVE_CACHE_TTL 5s): ${totals(after)}`);
+  console.log(`all round trips per comment: ${before ? `before ${total(before).toFixed(2)}, ` : ''}after ${total(after).toFixed(2)}${before ? ` (${(total(after) / total(before)).toFixed(3)}× before)` : ''}`);
   process.exit(0);
 }
 
