@@ -1,4 +1,4 @@
-import { hexDigestEquals, hmacSha256Hex } from './providers/hmac.js';
+import { hexDigestEquals, hmacSha256Hex } from '../../shared/providers/hmac.js';
 
 /**
  * Authentication of internal producers on `POST /events`:

@@ -3,9 +3,9 @@ import type { Publisher } from '../../shared/pubsub/publisher.js';
 import type { SecretSource } from '../../shared/secrets/secret-source.js';
 import type { TiendaStore } from '../../shared/tiendas/tienda-store.js';
 import type { IngressConfig } from './config.js';
-import type { FlowClient } from './providers/flow-client.js';
-import type { MercadoPagoClient } from './providers/mercadopago-client.js';
-import type { PayPalClient } from './providers/paypal-client.js';
+import type { FlowClient } from '../../shared/providers/flow-client.js';
+import type { MercadoPagoClient } from '../../shared/providers/mercadopago-client.js';
+import type { PayPalClient } from '../../shared/providers/paypal-client.js';
 import type { PayPalVerifier } from './providers/paypal-verify.js';
 import type { PayPalOrdersClient } from '../../shared/payments/paypal-orders.js';
 

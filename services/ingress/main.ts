@@ -5,9 +5,9 @@ import { createServiceClients } from '../../shared/runtime/service-clients.js';
 import { TiendaStore } from '../../shared/tiendas/tienda-store.js';
 import { createApp } from './app.js';
 import { ingressConfig } from './config.js';
-import { createFlowClient } from './providers/flow-client.js';
-import { createMercadoPagoClient } from './providers/mercadopago-client.js';
-import { createPayPalClient } from './providers/paypal-client.js';
+import { createFlowClient } from '../../shared/providers/flow-client.js';
+import { createMercadoPagoClient } from '../../shared/providers/mercadopago-client.js';
+import { createPayPalClient } from '../../shared/providers/paypal-client.js';
 import { createPayPalVerifier } from './providers/paypal-verify.js';
 import { createPayPalOrdersClient } from '../../shared/payments/paypal-orders.js';
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { flowPaymentStatusSchema } from '../../services/ingress/providers/flow-client.js';
-import { flowPaymentToEvent } from '../../services/ingress/providers/flow-payment.js';
-import { signFlowParams } from '../../services/ingress/providers/flow-signature.js';
-import { ProviderAuthError, ProviderUnavailableError } from '../../services/ingress/providers/provider-errors.js';
-import { commonStatusError, describeBody, joinUrl, providerFetch, type ProviderResponse } from '../../services/ingress/providers/provider-http.js';
+import { flowPaymentStatusSchema } from '../providers/flow-client.js';
+import { flowPaymentToEvent } from '../providers/flow-payment.js';
+import { signFlowParams } from '../providers/flow-signature.js';
+import { ProviderAuthError, ProviderUnavailableError } from '../providers/provider-errors.js';
+import { commonStatusError, describeBody, joinUrl, providerFetch, type ProviderResponse } from '../providers/provider-http.js';
 import { PaymentLinkRefusedError } from './payment-errors.js';
 import type { PaymentLink, PaymentLinkRequest, PaymentLookup } from './payment-types.js';
 import { NO_PAYMENT, lookupFromOutcome, type ProviderEndpoint } from './provider-call.js';

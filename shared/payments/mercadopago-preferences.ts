@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { mercadoPagoPaymentSchema, type MercadoPagoPayment } from '../../services/ingress/providers/mercadopago-client.js';
-import { mercadoPagoPaymentToEvent } from '../../services/ingress/providers/mercadopago-payment.js';
-import { ProviderUnavailableError } from '../../services/ingress/providers/provider-errors.js';
-import { commonStatusError, describeBody, joinUrl, providerFetch, type ProviderResponse } from '../../services/ingress/providers/provider-http.js';
+import { mercadoPagoPaymentSchema, type MercadoPagoPayment } from '../providers/mercadopago-client.js';
+import { mercadoPagoPaymentToEvent } from '../providers/mercadopago-payment.js';
+import { ProviderUnavailableError } from '../providers/provider-errors.js';
+import { commonStatusError, describeBody, joinUrl, providerFetch, type ProviderResponse } from '../providers/provider-http.js';
 import { PaymentLinkRefusedError } from './payment-errors.js';
 import type { PaymentLink, PaymentLinkRequest, PaymentLookup } from './payment-types.js';
 import { NO_PAYMENT, lookupFromOutcome, type ProviderEndpoint } from './provider-call.js';

@@ -1,6 +1,6 @@
-import type { PayPalCredentials } from '../../services/ingress/providers/paypal-client.js';
-import { ProviderNotFoundError } from '../../services/ingress/providers/provider-errors.js';
-import { tiendaSecretId, withSecretRefresh } from '../../services/ingress/tienda-secrets.js';
+import type { PayPalCredentials } from '../providers/paypal-client.js';
+import { ProviderNotFoundError } from '../providers/provider-errors.js';
+import { tiendaSecretId, withSecretRefresh } from '../tiendas/tienda-secrets.js';
 import type { PaymentProvider } from '../events/event-schemas.js';
 import { getLogger } from '../logging/logger.js';
 import type { SecretSource } from '../secrets/secret-source.js';

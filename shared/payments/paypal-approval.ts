@@ -1,6 +1,6 @@
-import type { PaymentOutcome } from '../../services/ingress/providers/payment-outcome.js';
-import type { PayPalCredentials } from '../../services/ingress/providers/paypal-client.js';
-import { payPalCaptureToEvent, payPalReversalToEvent } from '../../services/ingress/providers/paypal-event.js';
+import type { PaymentOutcome } from '../providers/payment-outcome.js';
+import type { PayPalCredentials } from '../providers/paypal-client.js';
+import { payPalCaptureToEvent, payPalReversalToEvent } from '../providers/paypal-event.js';
 import { paymentDataSchema } from '../events/event-schemas.js';
 import type { PayPalCheckoutOrder, PayPalOrdersClient } from './paypal-orders.js';
 

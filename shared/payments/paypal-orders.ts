@@ -1,13 +1,8 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { payPalCaptureSchema, type PayPalCredentials } from '../../services/ingress/providers/paypal-client.js';
-import {
-  MalformedPayloadError,
-  MisconfigurationError,
-  ProviderAuthError,
-  ProviderUnavailableError,
-} from '../../services/ingress/providers/provider-errors.js';
-import { commonStatusError, describeBody, joinUrl, providerFetch, type ProviderResponse } from '../../services/ingress/providers/provider-http.js';
+import { payPalCaptureSchema, type PayPalCredentials } from '../providers/paypal-client.js';
+import { MalformedPayloadError, MisconfigurationError, ProviderUnavailableError } from '../providers/provider-errors.js';
+import { commonStatusError, describeBody, joinUrl, providerFetch, type ProviderResponse } from '../providers/provider-http.js';
+import { createPayPalTokens } from '../providers/paypal-token.js';
 import { PaymentLinkRefusedError, PaymentProviderRefusedError } from './payment-errors.js';
 import type { ProviderEndpoint } from './provider-call.js';
 
@@ -46,63 +41,28 @@ export interface PayPalOrdersClient {
   captureOrder(orderId: string, requestId: string, credentials: PayPalCredentials): Promise<PayPalCheckoutOrder>;
 }
 
-const EXPIRY_MARGIN_MS = 60_000;
 const ORDER_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 /**
- * PayPal Orders v2 for link creation and capture: OAuth2 client-credentials token cached per client id +
- * secret hash (rotation never reuses a token of the old secret), dropped and re-fetched once on a 401 (early
- * revocation). A 401 from the token endpoint itself is ProviderAuthError — the caller re-reads the secret once.
+ * PayPal Orders v2 for link creation and capture, on the shared token source (shared/providers/paypal-token.ts):
+ * a 401 drops the token and retries once; a 401 from the token endpoint itself is ProviderAuthError — the caller
+ * re-reads the secret once.
  */
 export function createPayPalOrdersClient(endpoint: ProviderEndpoint, options: { now?: () => number } = {}): PayPalOrdersClient {
-  const now = options.now ?? Date.now;
-  const tokens = new Map<string, { token: string; expiresAt: number }>();
-  const cacheKey = (c: PayPalCredentials) => `${c.clientId}:${createHash('sha256').update(c.clientSecret).digest('hex')}`;
-
-  const token = async (c: PayPalCredentials): Promise<string> => {
-    if (!c.clientId || !c.clientSecret) throw new MisconfigurationError('PayPal client credentials are empty', { provider: 'paypal' });
-    const cached = tokens.get(cacheKey(c));
-    if (cached && cached.expiresAt > now()) return cached.token;
-    const res = await providerFetch({
-      provider: 'paypal',
-      url: joinUrl(endpoint.baseUrl, '/v1/oauth2/token'),
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${c.clientId}:${c.clientSecret}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: 'grant_type=client_credentials',
-      timeoutMs: endpoint.timeoutMs,
-    });
-    if (res.status === 400 || res.status === 401 || res.status === 403) {
-      throw new ProviderAuthError(`PayPal refused the client credentials (${res.status}): ${describeBody(res)}`, { provider: 'paypal', providerStatus: res.status });
-    }
-    const common = commonStatusError('paypal', res, 'an access token');
-    if (common) throw common;
-    const body = res.json as { access_token?: unknown; expires_in?: unknown } | undefined;
-    if (res.status !== 200 || typeof body?.access_token !== 'string' || body.access_token === '') {
-      throw new ProviderUnavailableError(`PayPal token endpoint answered ${res.status} without a token`, { provider: 'paypal', providerStatus: res.status });
-    }
-    const ttl = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 300;
-    if (tokens.size >= 64) tokens.delete(tokens.keys().next().value as string);
-    tokens.set(cacheKey(c), { token: body.access_token, expiresAt: now() + Math.max(0, ttl * 1000 - EXPIRY_MARGIN_MS) });
-    return body.access_token;
-  };
+  const tokens = createPayPalTokens({ baseUrl: endpoint.baseUrl, timeoutMs: endpoint.timeoutMs, ...(options.now ? { now: options.now } : {}) });
 
   const call = async (c: PayPalCredentials, path: string, init: { method?: string; headers?: Record<string, string>; body?: string }): Promise<ProviderResponse> => {
-    const once = async () =>
+    if (!c.clientId || !c.clientSecret) throw new MisconfigurationError('PayPal client credentials are empty', { provider: 'paypal' });
+    return tokens.authorized(c, (bearer) =>
       providerFetch({
         provider: 'paypal',
         url: joinUrl(endpoint.baseUrl, path),
         ...(init.method ? { method: init.method } : {}),
-        headers: { authorization: `Bearer ${await token(c)}`, ...init.headers },
+        headers: { authorization: `Bearer ${bearer}`, ...init.headers },
         ...(init.body === undefined ? {} : { body: init.body }),
         timeoutMs: endpoint.timeoutMs,
-      });
-    const res = await once();
-    if (res.status !== 401) return res;
-    tokens.delete(cacheKey(c));
-    return once();
+      }),
+    );
   };
 
   const parseOrder = (res: ProviderResponse, what: string): PayPalCheckoutOrder => {

@@ -4,8 +4,8 @@ import {
   ProviderAuthError,
   ProviderNotFoundError,
   ProviderUnavailableError,
-} from '../../services/ingress/providers/provider-errors.js';
-import type { PaymentOutcome } from '../../services/ingress/providers/payment-outcome.js';
+} from '../providers/provider-errors.js';
+import type { PaymentOutcome } from '../providers/payment-outcome.js';
 import type { PaymentProvider } from '../events/event-schemas.js';
 import { SecretAccessError, SecretNotFoundError } from '../secrets/secret-source.js';
 import { PaymentLinkRefusedError, PaymentProviderRefusedError, PaymentProviderUnavailableError } from './payment-errors.js';

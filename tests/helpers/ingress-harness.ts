@@ -1,8 +1,8 @@
 import { createApp } from '../../services/ingress/app.js';
 import type { IngressDeps } from '../../services/ingress/ingress-deps.js';
-import { createFlowClient } from '../../services/ingress/providers/flow-client.js';
-import { createMercadoPagoClient } from '../../services/ingress/providers/mercadopago-client.js';
-import { createPayPalClient } from '../../services/ingress/providers/paypal-client.js';
+import { createFlowClient } from '../../shared/providers/flow-client.js';
+import { createMercadoPagoClient } from '../../shared/providers/mercadopago-client.js';
+import { createPayPalClient } from '../../shared/providers/paypal-client.js';
 import { createPayPalVerifier } from '../../services/ingress/providers/paypal-verify.js';
 import { IdempotencyStore } from '../../shared/idempotency/idempotency-store.js';
 import { createPublisher } from '../../shared/pubsub/publisher.js';

@@ -3,15 +3,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paymentDataSchema } from '../../shared/events/event-schemas.js';
-import { createFlowClient, type FlowPaymentStatus } from '../../services/ingress/providers/flow-client.js';
-import { flowPaymentToEvent } from '../../services/ingress/providers/flow-payment.js';
-import { flowStringToSign, signFlowParams, verifyFlowSignature } from '../../services/ingress/providers/flow-signature.js';
+import { createFlowClient, type FlowPaymentStatus } from '../../shared/providers/flow-client.js';
+import { flowPaymentToEvent } from '../../shared/providers/flow-payment.js';
+import { flowStringToSign, signFlowParams, verifyFlowSignature } from '../../shared/providers/flow-signature.js';
 import {
   MalformedPayloadError,
   ProviderAuthError,
   ProviderNotFoundError,
   ProviderUnavailableError,
-} from '../../services/ingress/providers/provider-errors.js';
+} from '../../shared/providers/provider-errors.js';
 import { startFlowFake, type FlowFake } from '../fakes/flow-fake.js';
 
 const API_KEY = '1F90971E-8276-4715-97FF-2BLG5030EE3B';

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paymentDataSchema } from '../../shared/events/event-schemas.js';
-import { createMercadoPagoClient } from '../../services/ingress/providers/mercadopago-client.js';
-import { mercadoPagoPaymentToEvent } from '../../services/ingress/providers/mercadopago-payment.js';
+import { createMercadoPagoClient } from '../../shared/providers/mercadopago-client.js';
+import { mercadoPagoPaymentToEvent } from '../../shared/providers/mercadopago-payment.js';
 import {
   parseMercadoPagoSignature,
   verifyMercadoPagoSignature,
@@ -14,7 +14,7 @@ import {
   ProviderUnavailableError,
   SignatureError,
   notFoundDisposition,
-} from '../../services/ingress/providers/provider-errors.js';
+} from '../../shared/providers/provider-errors.js';
 import { buildMercadoPagoPayment, startMercadoPagoFake, type MercadoPagoFake } from '../fakes/mercadopago-fake.js';
 
 const SECRET = 'mp-webhook-secret-a1b2';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { feedCommentDataSchema } from '../../shared/events/event-schemas.js';
 import { verifyMetaSignature } from '../../services/ingress/providers/meta-signature.js';
 import { parseMetaWebhook } from '../../services/ingress/providers/meta-webhook.js';
-import { MalformedPayloadError, MisconfigurationError } from '../../services/ingress/providers/provider-errors.js';
+import { MalformedPayloadError, MisconfigurationError } from '../../shared/providers/provider-errors.js';
 
 const APP_SECRET = 'meta-app-secret-7f3a';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { flowPaymentToEvent } from '../../services/ingress/providers/flow-payment.js';
-import { mercadoPagoPaymentToEvent } from '../../services/ingress/providers/mercadopago-payment.js';
+import { flowPaymentToEvent } from '../../shared/providers/flow-payment.js';
+import { mercadoPagoPaymentToEvent } from '../../shared/providers/mercadopago-payment.js';
 import { currencyRefusal, formatProviderAmount } from '../../shared/payments/currency-rules.js';
 import { PaymentLinkRefusedError, PaymentProviderUnavailableError } from '../../shared/payments/payment-errors.js';
 import { MemoryPaymentLinkStore } from '../../shared/payments/payment-link-store.js';

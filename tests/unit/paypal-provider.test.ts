@@ -2,15 +2,15 @@ import { randomBytes } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paymentDataSchema } from '../../shared/events/event-schemas.js';
-import { createPayPalClient } from '../../services/ingress/providers/paypal-client.js';
-import { payPalWebhookToPayment } from '../../services/ingress/providers/paypal-event.js';
+import { createPayPalClient } from '../../shared/providers/paypal-client.js';
+import { payPalWebhookToPayment } from '../../shared/providers/paypal-event.js';
 import { crc32, crc32Fallback, createPayPalVerifier } from '../../services/ingress/providers/paypal-verify.js';
 import {
   ProviderAuthError,
   ProviderNotFoundError,
   ProviderUnavailableError,
   SignatureError,
-} from '../../services/ingress/providers/provider-errors.js';
+} from '../../shared/providers/provider-errors.js';
 import { startPayPalFake, type PayPalFake } from '../fakes/paypal-fake.js';
 
 const WEBHOOK_ID = '8PT597110X687430LKGECATA';

@@ -15,7 +15,7 @@ import type { TFExpressionSyntaxTree } from '@cdktf/hcl2json';
 import Koa from 'koa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ingressConfig } from '../../services/ingress/config.js';
-import { PLATFORM_SECRETS, tiendaSecretId } from '../../services/ingress/tienda-secrets.js';
+import { PLATFORM_SECRETS, tiendaSecretId } from '../../shared/tiendas/tienda-secrets.js';
 import { WORKER_JOBS } from '../../services/worker/app.js';
 import { workerConfig } from '../../services/worker/config.js';
 import { ORDER_INDEXES } from '../../services/worker/orders/order-store.js';

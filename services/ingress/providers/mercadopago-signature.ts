@@ -1,5 +1,5 @@
-import { MisconfigurationError, SignatureError } from './provider-errors.js';
-import { hexDigestEquals, hmacSha256Hex } from './hmac.js';
+import { MisconfigurationError, SignatureError } from '../../../shared/providers/provider-errors.js';
+import { hexDigestEquals, hmacSha256Hex } from '../../../shared/providers/hmac.js';
 
 export interface MercadoPagoSignatureParts {
   /** Timestamp exactly as sent (it is part of the signed manifest, so it is not reformatted). */

@@ -1,5 +1,5 @@
-import { MisconfigurationError } from './provider-errors.js';
-import { hexDigestEquals, hmacSha256Hex } from './hmac.js';
+import { MisconfigurationError } from '../../../shared/providers/provider-errors.js';
+import { hexDigestEquals, hmacSha256Hex } from '../../../shared/providers/hmac.js';
 
 const HEADER = /^sha256=([0-9a-f]{64})$/i;
 

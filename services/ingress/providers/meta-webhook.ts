@@ -1,5 +1,5 @@
 import { feedCommentDataSchema, type FeedCommentData } from '../../../shared/events/event-schemas.js';
-import { MalformedPayloadError } from './provider-errors.js';
+import { MalformedPayloadError } from '../../../shared/providers/provider-errors.js';
 
 export interface SkippedChange {
   /** Webhook field (`feed`, `live_comments`, `mentions`…), or `object:<x>` / `entry` for whole-entry skips. */

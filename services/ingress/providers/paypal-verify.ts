@@ -1,8 +1,8 @@
 import { X509Certificate, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { getLogger } from '../../../shared/logging/logger.js';
-import { MisconfigurationError, ProviderUnavailableError, SignatureError } from './provider-errors.js';
-import { providerFetch } from './provider-http.js';
+import { MisconfigurationError, ProviderUnavailableError, SignatureError } from '../../../shared/providers/provider-errors.js';
+import { providerFetch } from '../../../shared/providers/provider-http.js';
 
 /**
  * PayPal webhook verification, the OFFLINE (self-verification) method:

@@ -7,7 +7,7 @@ import { TOPIC_NAMES } from '../../../shared/topology/topology.js';
 import { acceptEvents } from '../accept-events.js';
 import { EVENTS_IDEMPOTENCY_HEADER, EVENTS_SIGNATURE_HEADER, verifyEventsSignature } from '../events-auth.js';
 import type { IngressDeps } from '../ingress-deps.js';
-import { PLATFORM_SECRETS } from '../tienda-secrets.js';
+import { PLATFORM_SECRETS } from '../../../shared/tiendas/tienda-secrets.js';
 
 const TOPIC_BY_EVENT = {
   feed_comment: TOPIC_NAMES.incomingComments,

@@ -9,7 +9,7 @@ import type { IngressDeps } from '../ingress-deps.js';
 import { buyerMessageEvents } from '../providers/meta-messages.js';
 import { parseMetaWebhook } from '../providers/meta-webhook.js';
 import { verifyMetaSignature } from '../providers/meta-signature.js';
-import { PLATFORM_SECRETS } from '../tienda-secrets.js';
+import { PLATFORM_SECRETS } from '../../../shared/tiendas/tienda-secrets.js';
 
 function sameText(a: string, b: string): boolean {
   const x = Buffer.from(a);

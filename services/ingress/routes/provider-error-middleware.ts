@@ -3,7 +3,7 @@ import { HttpError } from '../../../shared/http/read-raw-body.js';
 import { getLogger } from '../../../shared/logging/logger.js';
 import { SecretAccessError, SecretNotFoundError } from '../../../shared/secrets/secret-source.js';
 import { IdempotencyUnavailableError } from '../../../shared/idempotency/idempotency-store.js';
-import { ProviderError, SignatureError } from '../providers/provider-errors.js';
+import { ProviderError, SignatureError } from '../../../shared/providers/provider-errors.js';
 
 /**
  * Maps the typed failures of webhook handling to answers the senders understand: 401 not authentic,

@@ -7,7 +7,7 @@
  * Analytics never blocks the business path, and this job is analytics only: a Graph or token failure skips that
  * live with the reason (the next minute tries again), and a failed insert goes to the outbox like any other row.
  */
-import { tiendaSecretId } from '../../ingress/tienda-secrets.js';
+import { tiendaSecretId } from '../../../shared/tiendas/tienda-secrets.js';
 import type { AnalyticsSink } from '../../../shared/analytics/analytics-recorder.js';
 import { getLogger } from '../../../shared/logging/logger.js';
 import type { SecretSource } from '../../../shared/secrets/secret-source.js';

@@ -1,4 +1,4 @@
-import { paymentDataSchema, type PaymentData } from '../../../shared/events/event-schemas.js';
+import { paymentDataSchema, type PaymentData } from '../events/event-schemas.js';
 import type { MercadoPagoPayment } from './mercadopago-client.js';
 import type { PaymentEventName, PaymentOutcome } from './payment-outcome.js';
 

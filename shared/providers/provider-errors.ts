@@ -1,4 +1,4 @@
-import type { PaymentProvider } from '../../../shared/events/event-schemas.js';
+import type { PaymentProvider } from '../events/event-schemas.js';
 
 /**
  * Typed failures of the provider modules. The ingress routes map them to HTTP statuses with `httpStatus` (or

@@ -1,4 +1,4 @@
-import { paymentDataSchema, type PaymentData } from '../../../shared/events/event-schemas.js';
+import { paymentDataSchema, type PaymentData } from '../events/event-schemas.js';
 import type { FlowPaymentStatus } from './flow-client.js';
 import type { PaymentEventName, PaymentOutcome } from './payment-outcome.js';
 

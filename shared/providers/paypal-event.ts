@@ -1,5 +1,5 @@
-import { paymentDataSchema, type PaymentData } from '../../../shared/events/event-schemas.js';
-import { getLogger } from '../../../shared/logging/logger.js';
+import { paymentDataSchema, type PaymentData } from '../events/event-schemas.js';
+import { getLogger } from '../logging/logger.js';
 import { MalformedPayloadError, ProviderNotFoundError } from './provider-errors.js';
 import type { PayPalCapture, PayPalClient, PayPalCredentials, PayPalOrder } from './paypal-client.js';
 import type { PaymentEventName, PaymentOutcome } from './payment-outcome.js';

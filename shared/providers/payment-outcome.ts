@@ -1,4 +1,4 @@
-import type { PaymentData } from '../../../shared/events/event-schemas.js';
+import type { PaymentData } from '../events/event-schemas.js';
 
 export type PaymentEventName = 'payment_success' | 'payment_failure';
 

@@ -1,5 +1,5 @@
-import { ProviderAuthError } from './providers/provider-errors.js';
-import type { SecretSource } from '../../shared/secrets/secret-source.js';
+import { ProviderAuthError } from '../providers/provider-errors.js';
+import type { SecretSource } from '../secrets/secret-source.js';
 
 /** Per-tienda secret ids (DESIGN §5): `tienda-<tienda_id>-<name>` → env `TIENDA_<ID>_<NAME>` locally. */
 export const tiendaSecretId = (tiendaId: string, name: string) => `tienda-${tiendaId}-${name}`;
