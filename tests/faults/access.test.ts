@@ -4,20 +4,10 @@ import { PubSub } from '@google-cloud/pubsub';
 import type Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startEmulator, type RunningEmulator } from '../../scripts/lib/emulators.js';
-import { createApp as createNotifierApp } from '../../services/notifier/app.js';
-import { ConversationStore } from '../../services/notifier/conversation-store.js';
-import { createGraphClient } from '../../services/notifier/graph-client.js';
-import { createApp as createWorkerApp } from '../../services/worker/app.js';
-import { IntentService } from '../../services/worker/intent/intent-service.js';
-import type { AnalyticsSink } from '../../shared/analytics/analytics-recorder.js';
-import { IdempotencyStore } from '../../shared/idempotency/idempotency-store.js';
 import { createPublisher } from '../../shared/pubsub/publisher.js';
 import type { PushAuthOptions } from '../../shared/pubsub/push-auth.js';
-import { EnvSecretSource } from '../../shared/secrets/env-secret-source.js';
-import { LiveStore } from '../../shared/tiendas/live-store.js';
-import { TiendaStore } from '../../shared/tiendas/tienda-store.js';
+import { consumerApps } from '../helpers/consumer-apps.js';
 import { listen } from '../helpers/test-kit.js';
-import { orderStepLeftOut } from '../helpers/worker-harness.js';
 import { ChildService, SECRET_VALUES } from './pipeline-harness.js';
 
 /**
@@ -62,37 +52,14 @@ describe('push and job endpoints in production configuration', () => {
     const pubsub = new PubSub({ projectId });
     const firestore = new Firestore({ projectId });
     const publisher = createPublisher(pubsub);
-    const analytics: AnalyticsSink = { record: async () => undefined };
     const auth = (audience: string): PushAuthOptions => ({
       enabled: true,
       audience,
       allowedServiceAccounts: [SA],
       getCerts: async () => ({ [KID]: publicKey.export({ type: 'spki', format: 'pem' }).toString() }),
     });
-    const apps = {
-      'https://worker.faults.run.app': createWorkerApp({
-        tiendas: new TiendaStore(firestore),
-        lives: new LiveStore(firestore),
-        firestore,
-        idempotency: new IdempotencyStore(firestore),
-        publisher,
-        analytics,
-        intents: new IntentService(null),
-        retrySchedule: [1000],
-        pushAuth: auth('https://worker.faults.run.app'),
-        ...orderStepLeftOut(),
-      }),
-      'https://notifier.faults.run.app': createNotifierApp({
-        idempotency: new IdempotencyStore(firestore),
-        secrets: new EnvSecretSource({ env: {} }),
-        graph: createGraphClient({ baseUrl: 'http://127.0.0.1:9/v21.0', timeoutMs: 1000 }),
-        conversations: new ConversationStore(firestore),
-        publisher,
-        analytics,
-        retrySchedule: [1000],
-        pushAuth: auth('https://notifier.faults.run.app'),
-      }),
-    };
+    const built = consumerApps({ firestore, publisher, pushAuth: (service) => auth(`https://${service}.faults.run.app`) });
+    const apps = { 'https://worker.faults.run.app': built.worker, 'https://notifier.faults.run.app': built.notifier };
     const refusals: Array<[string, (aud: string) => string | undefined]> = [
       ['no token', () => undefined],
       ['not a bearer token', () => 'Basic dXNlcjpwYXNz'],

@@ -1,19 +1,8 @@
-import type Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AnalyticsSink } from '../../shared/analytics/analytics-recorder.js';
-import { IdempotencyStore } from '../../shared/idempotency/idempotency-store.js';
 import { createPublisher } from '../../shared/pubsub/publisher.js';
-import { EnvSecretSource } from '../../shared/secrets/env-secret-source.js';
-import { LiveStore } from '../../shared/tiendas/live-store.js';
-import { TiendaStore } from '../../shared/tiendas/tienda-store.js';
 import { CONSUMERS, type ConsumerDefinition } from '../../shared/topology/topology.js';
-import { createApp as createNotifierApp } from '../../services/notifier/app.js';
-import { createGraphClient } from '../../services/notifier/graph-client.js';
-import { createApp as createWorkerApp } from '../../services/worker/app.js';
-import { IntentService } from '../../services/worker/intent/intent-service.js';
+import { consumerApps } from '../helpers/consumer-apps.js';
 import { emulatorClients, listen } from '../helpers/test-kit.js';
-import { orderStepLeftOut } from '../helpers/worker-harness.js';
-import { ConversationStore } from '../../services/notifier/conversation-store.js';
 
 /**
  * Every push subscription of the topology (and so of Terraform, which tests/unit/terraform.test.ts holds equal
@@ -25,32 +14,7 @@ import { ConversationStore } from '../../services/notifier/conversation-store.js
 describe('every push path of the topology is a route of the service it targets', () => {
   const { pubsub, firestore } = emulatorClients();
   const publisher = createPublisher(pubsub);
-  const analytics: AnalyticsSink = { record: async () => undefined };
-  const pushAuth = { enabled: false, allowedServiceAccounts: [] };
-  const apps: Record<ConsumerDefinition['service'], Koa> = {
-    worker: createWorkerApp({
-      tiendas: new TiendaStore(firestore),
-      lives: new LiveStore(firestore),
-      firestore,
-      idempotency: new IdempotencyStore(firestore),
-      publisher,
-      analytics,
-      intents: new IntentService(null),
-      retrySchedule: [1000],
-      pushAuth,
-      ...orderStepLeftOut(),
-    }),
-    notifier: createNotifierApp({
-      idempotency: new IdempotencyStore(firestore),
-      secrets: new EnvSecretSource({ env: {} }),
-      graph: createGraphClient({ baseUrl: 'http://127.0.0.1:9/v21.0', timeoutMs: 1000 }),
-      conversations: new ConversationStore(firestore),
-      publisher,
-      analytics,
-      retrySchedule: [1000],
-      pushAuth,
-    }),
-  };
+  const apps = consumerApps({ firestore, publisher, pushAuth: () => ({ enabled: false, allowedServiceAccounts: [] }) });
   const servers: Partial<Record<ConsumerDefinition['service'], Awaited<ReturnType<typeof listen>>>> = {};
 
   beforeAll(async () => {
