@@ -92,6 +92,7 @@ export function createApp(deps: WorkerDeps): Koa {
   const router = new Router();
   const common = {
     publisher: deps.publisher,
+    handoffs: deps.idempotency,
     retrySchedule: deps.retrySchedule,
     onDeadLetter: recordDeadLetter(deps.analytics, deps.now),
     ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),

@@ -4,6 +4,7 @@ import { runWithLogContext } from '../logging/log-context.js';
 import { getLogger } from '../logging/logger.js';
 import { isTraceparent } from '../logging/traceparent.js';
 import { HttpError, parseJson, readRawBody } from '../http/read-raw-body.js';
+import type { ClaimResult, IdempotencyStore } from '../idempotency/idempotency-store.js';
 import { DeadlineExceededError, withDeadline } from '../runtime/deadline.js';
 import { ATTR, type ConsumerDefinition } from '../topology/topology.js';
 import { PermanentError, errorReason } from './handler-errors.js';
@@ -48,6 +49,7 @@ export type PushOutcome =
   | 'done'
   | 'retry_scheduled'
   | 'dead_lettered'
+  | 'already_handed_on'
   | 'not_yet_due'
   | 'republish_failed';
 
@@ -62,6 +64,12 @@ export interface PushHandlerOptions<S extends z.ZodType> {
   now?: () => number;
   /** Extra recording of dead letters (BigQuery); its failure never blocks the dead-lettering. */
   onDeadLetter?: (record: DeadLetterRecord) => Promise<void>;
+  /**
+   * Hands each failed delivery on (retry or dead letter) once per Pub/Sub message: Pub/Sub may push one message twice
+   * at once, and two copies that each schedule a retry run two retry chains to the end (two dead letters for one
+   * message). Without it, every copy hands the message on.
+   */
+  handoffs?: IdempotencyStore;
   /** Called with each outcome (metrics, tests). */
   onOutcome?: (outcome: PushOutcome, message: { messageId: string; attempt: number }) => void;
   maxBodyBytes?: number;
@@ -134,6 +142,41 @@ export function createPushHandler<S extends z.ZodType>(options: PushHandlerOptio
     }
   };
 
+  /**
+   * `publish` (the retry or dead-letter publish of a failed delivery) once per delivered message, keyed by its
+   * message id: a replayed dead letter is a new message and starts afresh. The claim only gets the time the ack
+   * deadline leaves beside the margin kept for the publish (at most 2 s); without that time, or without Firestore,
+   * the message is handed on anyway: a possible second chain, which the handlers' idempotency absorbs, beats a lost
+   * retry. A copy being handed on right now by another delivery is "retry later" (503), never success.
+   */
+  const handOnOnce = async (messageId: string, elapsedMs: number, publish: () => Promise<void>): Promise<'handed_on' | 'duplicate'> => {
+    const store = options.handoffs;
+    const claimMs = Math.min(2000, consumer.ackDeadlineSeconds * 1000 - elapsedMs - (options.budgetMarginMs ?? DEFAULT_PUSH_BUDGET_MARGIN_MS));
+    if (!store || claimMs < 500) {
+      await publish();
+      return 'handed_on';
+    }
+    let claim: ClaimResult;
+    try {
+      claim = await withDeadline('handoff claim', claimMs, () => store.claim(`handoff:${consumer.subscription}:${messageId}`, 'handoff'));
+    } catch (e) {
+      log.warn('could not claim the hand-off; handing the message on without it', { error: e });
+      await publish();
+      return 'handed_on';
+    }
+    if (claim.status === 'duplicate') return 'duplicate';
+    if (claim.status === 'in_progress') throw new Error(`another delivery of message ${messageId} is handing it on right now`);
+    try {
+      await publish();
+    } catch (e) {
+      await store.release(claim.claim).catch(() => undefined);
+      throw e;
+    }
+    // Not awaited: the answer does not wait for the done mark (a lost mark only lets a late copy hand on again).
+    store.complete(claim.claim).catch((e) => log.warn('handed on, but the hand-off key was not marked done', { error: e }));
+    return 'handed_on';
+  };
+
   return async (ctx: Context) => {
     // The ack deadline runs from delivery: the budget counts from the request's arrival, body reading included.
     const arrived = performance.now();
@@ -168,16 +211,13 @@ export function createPushHandler<S extends z.ZodType>(options: PushHandlerOptio
       const fail = async (kind: 'transient' | 'permanent', reason: string, error: string) => {
         const record: FailureRecord = { attempt, at: new Date(now()).toISOString(), kind, reason, error };
         const fullHistory = [...history, record];
+        const elapsed = performance.now() - arrived;
         try {
-          if (kind === 'permanent') {
-            await deadLetter(dataBytes ?? Buffer.alloc(0), attributes, messageId, `${reason}: ${error}`, fullHistory);
-            report('dead_lettered');
-            return;
-          }
-          const decision = decideAfterTransientFailure(attempt, options.retrySchedule, now());
-          if (decision.action === 'dead_letter') {
-            await deadLetter(dataBytes ?? Buffer.alloc(0), attributes, messageId, `retries_exhausted: ${reason}: ${error}`, fullHistory);
-            report('dead_lettered');
+          const decision = kind === 'permanent' ? null : decideAfterTransientFailure(attempt, options.retrySchedule, now());
+          if (decision === null || decision.action === 'dead_letter') {
+            const why = decision === null ? `${reason}: ${error}` : `retries_exhausted: ${reason}: ${error}`;
+            const handed = await handOnOnce(messageId, elapsed, () => deadLetter(dataBytes ?? Buffer.alloc(0), attributes, messageId, why, fullHistory));
+            report(handed === 'duplicate' ? 'already_handed_on' : 'dead_lettered');
             return;
           }
           const retryAttrs: Record<string, string> = {
@@ -188,7 +228,12 @@ export function createPushHandler<S extends z.ZodType>(options: PushHandlerOptio
             [ATTR.notBefore]: new Date(decision.notBefore).toISOString(),
             [failureAttributeName(attempt)]: encodeFailure(record),
           };
-          await publisher.publishRaw(consumer.retryTopic, dataBytes ?? Buffer.alloc(0), retryAttrs);
+          const handed = await handOnOnce(messageId, elapsed, async () => void (await publisher.publishRaw(consumer.retryTopic, dataBytes ?? Buffer.alloc(0), retryAttrs)));
+          if (handed === 'duplicate') {
+            log.info('another delivery of this message already scheduled its retry', { reason, error });
+            report('already_handed_on');
+            return;
+          }
           log.warn('transient failure, retry scheduled', {
             reason,
             error,
