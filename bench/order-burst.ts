@@ -100,7 +100,9 @@ async function main() {
     allocationGatherMs: 0,
   };
   const parts = createOrderParts(deps);
-  const makeLive = async (liveId: string) => {
+  type Variant = { color: string; size: string };
+  /** A live selling one product whose stock is `variantStock` (default: roja M × STOCK). */
+  const makeLive = async (liveId: string, variantStock: Array<Variant & { stock: number }> = [{ color: 'roja', size: 'M', stock: STOCK }]) => {
     await lives.upsert({
       tienda_id: tienda.id,
       live_id: liveId,
@@ -109,7 +111,7 @@ async function main() {
       status: 'live',
       currency: 'CLP',
       featured_product: '1',
-      products: [{ code: '1', name: 'Polera', price: 9990, variants: { color: ['roja'], size: ['M'] }, variant_stock: [{ color: 'roja', size: 'M', stock: STOCK }] }],
+      products: [{ code: '1', name: 'Polera', price: 9990, variants: { color: [...new Set(variantStock.map((v) => v.color))], size: [...new Set(variantStock.map((v) => v.size))] }, variant_stock: variantStock }],
     });
     return (await lives.get(tienda.id, liveId))!;
   };
@@ -120,22 +122,33 @@ async function main() {
   rows.push(await naiveTransactions(firestore, false));
   rows.push(await naiveTransactions(firestore, true));
 
-  // The order handlers, all 200 at once.
-  {
-    const live = await makeLive('bench-live-handlers');
+  /**
+   * CLAIMS purchase comments (`<prefix><i>`, comment i asking for `pick(i)`) on a live of `variantStock`, their order
+   * handlers all run at once: the time, the reserved orders (for the FCFS check) and the links made.
+   */
+  const runHandlers = async (liveId: string, prefix: string, variantStock: Array<Variant & { stock: number }>, pick: (i: number) => Variant) => {
+    const live = await makeLive(liveId, variantStock);
     await Promise.all(
       Array.from({ length: CLAIMS }, (_, i) =>
-        parts.comments.save({ comment_id: `h-${i}`, tienda_id: tienda.id, live_id: live.live_id, platform: 'facebook', account_id: tienda.meta_page_id, post_id: live.post_id, author_id: `u${i}`, author_name: `Buyer ${i}`, text: 'mía la roja M', created_time: commentAt(i), received_at: commentAt(i) }),
+        parts.comments.save({ comment_id: `${prefix}${i}`, tienda_id: tienda.id, live_id: live.live_id, platform: 'facebook', account_id: tienda.meta_page_id, post_id: live.post_id, author_id: `${prefix}u${i}`, author_name: `Buyer ${i}`, text: 'mía', created_time: commentAt(i), received_at: commentAt(i) }),
       ),
     );
-    const intent = (i: number) => ({ comment_id: `h-${i}`, tienda_id: tienda.id, live_id: live.live_id, result: { intent: 'purchase', items: [{ product: '1', color: 'roja', size: 'M', quantity: 1 }], confidence: 0.95, source: 'local' } }) as unknown as StoredIntent;
+    const intent = (i: number) => ({ comment_id: `${prefix}${i}`, tienda_id: tienda.id, live_id: live.live_id, result: { intent: 'purchase', items: [{ product: '1', ...pick(i), quantity: 1 }], confidence: 0.95, source: 'local' } }) as unknown as StoredIntent;
+    const linksBefore = mp.preferences.size;
     const t0 = performance.now();
     const results = await Promise.allSettled(Array.from({ length: CLAIMS }, (_, i) => parts.intake.handle(intent(i), live)));
     const ms = performance.now() - t0;
     const orders = (await firestore.collection('orders').where('live_key', '==', liveKey(tienda.id, live.live_id)).get()).docs.map((d) => d.data() as Order);
     const reserved = orders.filter((o) => o.status === 'pending_payment');
-    const fcfs = reserved.every((o) => Number(o.comment_id.slice(2)) < STOCK);
-    rows.push({ name: 'allocator', ms, reserved: reserved.length, errors: results.filter((r) => r.status === 'rejected').length, note: `links ${mp.preferences.size}, FCFS ${fcfs ? 'exact' : 'NOT exact'}` });
+    const index = (o: Order) => Number(o.comment_id.slice(prefix.length));
+    return { ms, reserved, index, errors: results.filter((r) => r.status === 'rejected').length, links: mp.preferences.size - linksBefore };
+  };
+
+  // The order handlers, all 200 at once, on one hot variant: the first STOCK comments are the reserved ones.
+  {
+    const r = await runHandlers('bench-live-handlers', 'h-', [{ color: 'roja', size: 'M', stock: STOCK }], () => ({ color: 'roja', size: 'M' }));
+    const fcfs = r.reserved.every((o) => r.index(o) < STOCK);
+    rows.push({ name: 'allocator', ms: r.ms, reserved: r.reserved.length, errors: r.errors, note: `links ${r.links}, FCFS ${fcfs ? 'exact' : 'NOT exact'}` });
   }
 
   // The same 200 handlers spread over 50 variants at once (4 claims per variant, stock 2 each): one live, one
@@ -144,33 +157,10 @@ async function main() {
     const colors = ['roja', 'azul', 'negra', 'blanca', 'verde'];
     const sizes = ['XS', 'S', 'M', 'L', 'XL', '2XL', '3XL', '4XL', '5XL', '6XL'];
     const variants = colors.flatMap((color) => sizes.map((size) => ({ color, size })));
-    const liveId = 'bench-live-50-variants';
-    await lives.upsert({
-      tienda_id: tienda.id,
-      live_id: liveId,
-      platform: 'facebook',
-      post_id: `${tienda.meta_page_id}_${liveId}`,
-      status: 'live',
-      currency: 'CLP',
-      featured_product: '1',
-      products: [{ code: '1', name: 'Polera', price: 9990, variants: { color: colors, size: sizes }, variant_stock: variants.map((v) => ({ ...v, stock: 2 })) }],
-    });
-    const live = (await lives.get(tienda.id, liveId))!;
-    await Promise.all(
-      Array.from({ length: CLAIMS }, (_, i) =>
-        parts.comments.save({ comment_id: `v-${i}`, tienda_id: tienda.id, live_id: live.live_id, platform: 'facebook', account_id: tienda.meta_page_id, post_id: live.post_id, author_id: `v${i}`, author_name: `Buyer ${i}`, text: 'mía', created_time: commentAt(i), received_at: commentAt(i) }),
-      ),
-    );
-    const intent = (i: number) => ({ comment_id: `v-${i}`, tienda_id: tienda.id, live_id: live.live_id, result: { intent: 'purchase', items: [{ product: '1', ...variants[i % 50]!, quantity: 1 }], confidence: 0.95, source: 'local' } }) as unknown as StoredIntent;
-    const linksBefore = mp.preferences.size;
-    const t0 = performance.now();
-    const results = await Promise.allSettled(Array.from({ length: CLAIMS }, (_, i) => parts.intake.handle(intent(i), live)));
-    const ms = performance.now() - t0;
-    const orders = (await firestore.collection('orders').where('live_key', '==', liveKey(tienda.id, live.live_id)).get()).docs.map((d) => d.data() as Order);
-    const reserved = orders.filter((o) => o.status === 'pending_payment');
+    const r = await runHandlers('bench-live-50-variants', 'v-', variants.map((v) => ({ ...v, stock: 2 })), (i) => variants[i % 50]!);
     // FCFS per variant: the first 2 claims of each variant (i < 100) are the reserved ones.
-    const fcfs = reserved.length === 100 && reserved.every((o) => Number(o.comment_id.slice(2)) < 100);
-    rows.push({ name: 'allocator-50v', ms, reserved: reserved.length, errors: results.filter((r) => r.status === 'rejected').length, note: `50 variants × stock 2; links ${mp.preferences.size - linksBefore}, FCFS ${fcfs ? 'exact' : 'NOT exact'}` });
+    const fcfs = r.reserved.length === 100 && r.reserved.every((o) => r.index(o) < 100);
+    rows.push({ name: 'allocator-50v', ms: r.ms, reserved: r.reserved.length, errors: r.errors, note: `50 variants × stock 2; links ${r.links}, FCFS ${fcfs ? 'exact' : 'NOT exact'}` });
   }
 
   // The allocator's decisions alone: orders written directly, one drain.

@@ -1,28 +1,14 @@
 import { z } from 'zod';
-import { payPalCaptureSchema, type PayPalCredentials } from '../providers/paypal-client.js';
+import { payPalCaptureSchema, payPalOrderSchema, payPalPurchaseUnitSchema, type PayPalCredentials } from '../providers/paypal-client.js';
 import { MalformedPayloadError, MisconfigurationError, ProviderUnavailableError } from '../providers/provider-errors.js';
 import { commonStatusError, describeBody, joinUrl, providerFetch, type ProviderResponse } from '../providers/provider-http.js';
 import { createPayPalTokens } from '../providers/paypal-token.js';
 import { PaymentLinkRefusedError, PaymentProviderRefusedError } from './payment-errors.js';
 import type { ProviderEndpoint } from './provider-call.js';
 
-const money = z.looseObject({ currency_code: z.string(), value: z.string() });
-
 /** An Orders v2 order as GET / capture return it; captures sit under `purchase_units[].payments.captures`. */
-export const payPalCheckoutOrderSchema = z.looseObject({
-  id: z.string().min(1),
-  status: z.string().min(1),
-  purchase_units: z
-    .array(
-      z.looseObject({
-        reference_id: z.string().nullish(),
-        custom_id: z.string().nullish(),
-        invoice_id: z.string().nullish(),
-        amount: money.nullish(),
-        payments: z.looseObject({ captures: z.array(payPalCaptureSchema).nullish() }).nullish(),
-      }),
-    )
-    .nullish(),
+export const payPalCheckoutOrderSchema = payPalOrderSchema.extend({
+  purchase_units: z.array(payPalPurchaseUnitSchema.extend({ payments: z.looseObject({ captures: z.array(payPalCaptureSchema).nullish() }).nullish() })).nullish(),
   links: z.array(z.looseObject({ href: z.string(), rel: z.string() })).nullish(),
 });
 export type PayPalCheckoutOrder = z.infer<typeof payPalCheckoutOrderSchema>;

@@ -19,20 +19,19 @@ export const payPalCaptureSchema = z.looseObject({
 });
 export type PayPalCapture = z.infer<typeof payPalCaptureSchema>;
 
+/** One `purchase_units[]` entry of an Orders v2 order — the fields we use. */
+export const payPalPurchaseUnitSchema = z.looseObject({
+  reference_id: z.string().nullish(),
+  custom_id: z.string().nullish(),
+  invoice_id: z.string().nullish(),
+  amount: money.nullish(),
+});
+
 /** `GET /v2/checkout/orders/{id}` — the fields we use. */
 export const payPalOrderSchema = z.looseObject({
   id: z.string().min(1),
   status: z.string().min(1),
-  purchase_units: z
-    .array(
-      z.looseObject({
-        reference_id: z.string().nullish(),
-        custom_id: z.string().nullish(),
-        invoice_id: z.string().nullish(),
-        amount: money.nullish(),
-      }),
-    )
-    .nullish(),
+  purchase_units: z.array(payPalPurchaseUnitSchema).nullish(),
 });
 export type PayPalOrder = z.infer<typeof payPalOrderSchema>;
 

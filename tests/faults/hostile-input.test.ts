@@ -1,10 +1,7 @@
 import { connect, type Socket } from 'node:net';
-import type { Message, Subscription } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, waitUntil } from '../helpers/test-kit.js';
-import { TOPIC_NAMES } from '../../shared/topology/topology.js';
-import { ATTR } from '../../shared/topology/topology.js';
-import { SECRET_VALUES, purchaseComments, signedBatch, startPipeline, type Pipeline } from './pipeline-harness.js';
+import { SECRET_VALUES, purchaseComments, signedBatch, startPipeline, probePublished, type Pipeline } from './pipeline-harness.js';
 
 /**
  * Hostile and huge input at the ingress process (issue 13), on its own emulators: a signed Meta batch of 1,000
@@ -14,22 +11,16 @@ import { SECRET_VALUES, purchaseComments, signedBatch, startPipeline, type Pipel
  * starve `/healthz`, and the server's deliberate header / request timeouts close them.
  */
 let p: Pipeline;
-let probe: Subscription;
+let probe: Awaited<ReturnType<typeof probePublished>>;
 /** Every message the ingress published to incoming_comments, by idempotency key. */
-const published = new Map<string, number>();
-
+let published: Map<string, number>;
 beforeAll(async () => {
   p = await startPipeline({ ingressOnly: true });
-  const [sub] = await p.pubsub().topic(TOPIC_NAMES.incomingComments).createSubscription('hostile-probe', { ackDeadlineSeconds: 60 });
-  probe = sub;
-  probe.on('message', (m: Message) => {
-    const key = m.attributes[ATTR.idempotencyKey] ?? '?';
-    published.set(key, (published.get(key) ?? 0) + 1);
-    m.ack();
-  });
+  probe = await probePublished(p, 'hostile-probe');
+  published = probe.published;
 }, 180_000);
 afterAll(async () => {
-  await probe?.close().catch(() => undefined);
+  await probe?.close();
   await p?.close();
 });
 

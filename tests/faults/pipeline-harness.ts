@@ -1,7 +1,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Firestore } from '@google-cloud/firestore';
-import { PubSub } from '@google-cloud/pubsub';
+import { PubSub, type Message } from '@google-cloud/pubsub';
 import { signMetaBody } from '../../services/ingress/providers/meta-signature.js';
 import type { Order } from '../../services/worker/orders/order-model.js';
 import { catalogUnits } from '../../services/worker/orders/catalog-stock.js';
@@ -9,7 +9,7 @@ import { LiveStore, type LiveInput } from '../../shared/tiendas/live-store.js';
 import { TiendaStore } from '../../shared/tiendas/tienda-store.js';
 import { DeadLetters } from '../../shared/pubsub/dead-letters.js';
 import { provisionTopology } from '../../shared/topology/provision-topology.js';
-import { CONSUMERS, allTopics } from '../../shared/topology/topology.js';
+import { ATTR, CONSUMERS, TOPIC_NAMES, allTopics } from '../../shared/topology/topology.js';
 import { freePort, startEmulator, type RunningEmulator } from '../../scripts/lib/emulators.js';
 import { startBigQueryFake } from '../fakes/bigquery-fake.js';
 import { startGeminiFake } from '../fakes/gemini-fake.js';
@@ -341,6 +341,21 @@ function startRedeliveryPump(pubsub: () => PubSub): { now(): Promise<void>; stop
       clearInterval(slow);
     },
   };
+}
+
+/**
+ * Every message the ingress publishes to `incoming_comments` from now on, counted by idempotency key (a pull
+ * subscription `name` of the test's own, acked as read).
+ */
+export async function probePublished(p: Pick<Pipeline, 'pubsub'>, name: string): Promise<{ published: Map<string, number>; close(): Promise<void> }> {
+  const published = new Map<string, number>();
+  const [sub] = await p.pubsub().topic(TOPIC_NAMES.incomingComments).createSubscription(name, { ackDeadlineSeconds: 60 });
+  sub.on('message', (m: Message) => {
+    const key = m.attributes[ATTR.idempotencyKey] ?? '?';
+    published.set(key, (published.get(key) ?? 0) + 1);
+    m.ack();
+  });
+  return { published, close: () => sub.close().catch(() => undefined) };
 }
 
 /** `work`, or its error with where the pipeline stood when it failed. */

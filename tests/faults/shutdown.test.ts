@@ -1,8 +1,6 @@
-import type { Message, Subscription } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ATTR, TOPIC_NAMES } from '../../shared/topology/topology.js';
 import { sleep, waitUntil } from '../helpers/test-kit.js';
-import { purchaseComments, signedBatch, startPipeline, type Pipeline } from './pipeline-harness.js';
+import { purchaseComments, signedBatch, startPipeline, probePublished, type Pipeline } from './pipeline-harness.js';
 
 /**
  * Shutdown (issue 13): Cloud Run sends SIGTERM and kills the instance 10 s later. The ingress process stops
@@ -10,19 +8,16 @@ import { purchaseComments, signedBatch, startPipeline, type Pipeline } from './p
  * could not finish is not acknowledged (a 503, or no answer, never a 200), so Meta sends it again.
  */
 let p: Pipeline;
-let probe: Subscription;
-const published = new Map<string, number>();
+let probe: Awaited<ReturnType<typeof probePublished>>;
+/** Every message the ingress published to incoming_comments, by idempotency key. */
+let published: Map<string, number>;
 beforeAll(async () => {
   p = await startPipeline({ ingressOnly: true });
-  [probe] = await p.pubsub().topic(TOPIC_NAMES.incomingComments).createSubscription('shutdown-probe', { ackDeadlineSeconds: 60 });
-  probe.on('message', (m: Message) => {
-    const key = m.attributes[ATTR.idempotencyKey] ?? '?';
-    published.set(key, (published.get(key) ?? 0) + 1);
-    m.ack();
-  });
+  probe = await probePublished(p, 'shutdown-probe');
+  published = probe.published;
 }, 180_000);
 afterAll(async () => {
-  await probe?.close().catch(() => undefined);
+  await probe?.close();
   await p?.close();
 });
 
