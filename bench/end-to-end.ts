@@ -20,14 +20,18 @@ const SECONDS = Number(process.env.E2E_SECONDS ?? 30);
 const BURST = Number(process.env.E2E_BURST ?? 1000);
 const GEMINI_DELAY_MS = Number(process.env.GEMINI_DELAY_MS ?? 800);
 
-const UNSURE = 'oye y la del maniqui sale mas barata si llevo 2?';
+/**
+ * Every 20th comment is one the local classifier is unsure of: a list sharing one size ("roja y azul M", decided
+ * locally at 0.68, below the threshold), so it goes to Gemini when Gemini is configured. The run prints how many
+ * Gemini calls it made, so a classifier that learns to decide these alone shows up as 0 instead of passing unseen.
+ */
 function comments(prefix: string, n: number): Comment[] {
   const colors = ['roja', 'azul', 'negra', 'blanca'];
   const sizes = ['S', 'M', 'L'];
   return Array.from({ length: n }, (_, i) => ({
     id: `${LIVE_POST}_${prefix}${i}`,
     author: `b-${prefix}-${i}`,
-    text: i % 20 === 19 ? UNSURE : `quiero la polera ${colors[i % 4]} talla ${sizes[i % 3]}`,
+    text: i % 20 === 19 ? `${colors[i % 4]} y ${colors[(i + 1) % 4]} ${sizes[i % 3]}` : `quiero la polera ${colors[i % 4]} talla ${sizes[i % 3]}`,
   }));
 }
 
