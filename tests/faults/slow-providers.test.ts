@@ -100,8 +100,13 @@ describe('slow and failing providers', () => {
         expect(attempts.at(-1)?.status).toBe(200);
       }
       // 1+2+3+5+8 s of retries, then the dead-letter topic.
+      const detail = async () => {
+        const orders = await Promise.all(comments.map((c) => p.orderOf(c.id)));
+        const rows = orders.map((os, i) => `${comments[i]!.id}: ${JSON.stringify(os.map((o) => ({ status: o.status, payment: o.payment ?? null, delivery_pending: o.delivery_pending ?? null })))} replies ${p.graph.replies.filter((r) => r.commentId === comments[i]!.id).map((r) => JSON.stringify(r).slice(0, 200)).join(' | ')}`);
+        return `${rows.join('\n')}\nletters: ${letters.map((l) => `${l.attributes.idempotency_key ?? '?'} ${l.reason}`).join('; ')}`;
+      };
       await withProgress(
-        p,
+        { progress: async () => `${await p.progress()}\n${await detail()}` },
         waitUntil(
           async () => {
             letters = await dl.list(consumer, 100);
