@@ -143,13 +143,14 @@ export function createPushHandler<S extends z.ZodType>(options: PushHandlerOptio
   };
 
   /**
-   * `publish` (the retry or dead-letter publish of a failed delivery) once per delivered message, keyed by its
-   * message id: a replayed dead letter is a new message and starts afresh. The claim only gets the time the ack
+   * `publish` (the retry or dead-letter publish of a failed delivery) once per delivered message, keyed by the
+   * subscription that delivered it and its message id (Pub/Sub message ids are unique within a topic only: the main
+   * and the retry topic may share one). A replayed dead letter is a new message and starts afresh. The claim only gets the time the ack
    * deadline leaves beside the margin kept for the publish (at most 2 s); without that time, or without Firestore,
    * the message is handed on anyway: a possible second chain, which the handlers' idempotency absorbs, beats a lost
    * retry. A copy being handed on right now by another delivery is "retry later" (503), never success.
    */
-  const handOnOnce = async (messageId: string, elapsedMs: number, publish: () => Promise<void>): Promise<'handed_on' | 'duplicate'> => {
+  const handOnOnce = async (subscription: string, messageId: string, elapsedMs: number, publish: () => Promise<void>): Promise<'handed_on' | 'duplicate'> => {
     const store = options.handoffs;
     const claimMs = Math.min(2000, consumer.ackDeadlineSeconds * 1000 - elapsedMs - (options.budgetMarginMs ?? DEFAULT_PUSH_BUDGET_MARGIN_MS));
     if (!store || claimMs < 500) {
@@ -158,7 +159,7 @@ export function createPushHandler<S extends z.ZodType>(options: PushHandlerOptio
     }
     let claim: ClaimResult;
     try {
-      claim = await withDeadline('handoff claim', claimMs, () => store.claim(`handoff:${consumer.subscription}:${messageId}`, 'handoff'));
+      claim = await withDeadline('handoff claim', claimMs, () => store.claim(`handoff:${subscription}:${messageId}`, 'handoff'));
     } catch (e) {
       log.warn('could not claim the hand-off; handing the message on without it', { error: e });
       await publish();
@@ -216,7 +217,7 @@ export function createPushHandler<S extends z.ZodType>(options: PushHandlerOptio
           const decision = kind === 'permanent' ? null : decideAfterTransientFailure(attempt, options.retrySchedule, now());
           if (decision === null || decision.action === 'dead_letter') {
             const why = decision === null ? `${reason}: ${error}` : `retries_exhausted: ${reason}: ${error}`;
-            const handed = await handOnOnce(messageId, elapsed, () => deadLetter(dataBytes ?? Buffer.alloc(0), attributes, messageId, why, fullHistory));
+            const handed = await handOnOnce(envelope.subscription || consumer.subscription, messageId, elapsed, () => deadLetter(dataBytes ?? Buffer.alloc(0), attributes, messageId, why, fullHistory));
             report(handed === 'duplicate' ? 'already_handed_on' : 'dead_lettered');
             return;
           }
@@ -228,7 +229,7 @@ export function createPushHandler<S extends z.ZodType>(options: PushHandlerOptio
             [ATTR.notBefore]: new Date(decision.notBefore).toISOString(),
             [failureAttributeName(attempt)]: encodeFailure(record),
           };
-          const handed = await handOnOnce(messageId, elapsed, async () => void (await publisher.publishRaw(consumer.retryTopic, dataBytes ?? Buffer.alloc(0), retryAttrs)));
+          const handed = await handOnOnce(envelope.subscription || consumer.subscription, messageId, elapsed, async () => void (await publisher.publishRaw(consumer.retryTopic, dataBytes ?? Buffer.alloc(0), retryAttrs)));
           if (handed === 'duplicate') {
             log.info('another delivery of this message already scheduled its retry', { reason, error });
             report('already_handed_on');

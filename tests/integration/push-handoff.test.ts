@@ -16,8 +16,8 @@ import { collect, createPullSubscription, emulatorClients, listen, sleep, waitUn
  */
 const consumer = consumerFor(TOPIC_NAMES.paymentEvents);
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64');
-const envelope = (messageId: string, attributes: Record<string, string> = {}) =>
-  JSON.stringify({ subscription: `projects/p/subscriptions/${consumer.subscription}`, message: { data: b64({ ok: false }), attributes: { [ATTR.event]: 'payment_success', ...attributes }, messageId, message_id: messageId } });
+const envelope = (messageId: string, attributes: Record<string, string> = {}, subscription: string = consumer.subscription) =>
+  JSON.stringify({ subscription: `projects/p/subscriptions/${subscription}`, message: { data: b64({ ok: false }), attributes: { [ATTR.event]: 'payment_success', ...attributes }, messageId, message_id: messageId } });
 
 describe('a failed delivery is handed on once per message', () => {
   const { pubsub, firestore, projectId } = emulatorClients();
@@ -104,6 +104,13 @@ describe('a failed delivery is handed on once per message', () => {
     await deliver(post, envelope('m-replayed-2', { [ATTR.originalMessageId]: 'm-replay-origin', replayed_from: 'm-replayed-1' }));
     await waitUntil(() => dlq.messages.filter((m) => m.attributes[ATTR.originalMessageId] === 'm-replay-origin').length === 2, 10_000, 'both dead letters');
     expect(dlq.messages.filter((m) => m.attributes[ATTR.originalMessageId] === 'm-replay-origin')).toHaveLength(2);
+  });
+
+  it('message ids are unique within a topic only: the same id delivered by the retry subscription is another message', async () => {
+    const post = await start(new IdempotencyStore(firestore), [60_000, 60_000]);
+    expect(await deliver(post, envelope('m-shared-id', { [ATTR.originalMessageId]: 'm-shared-a' }))).toEqual([204]);
+    expect(await deliver(post, envelope('m-shared-id', { [ATTR.originalMessageId]: 'm-shared-b', [ATTR.retryAttempt]: '1' }, consumer.retrySubscription))).toEqual([204]);
+    await waitUntil(() => ['m-shared-a', 'm-shared-b'].every((id) => retries.messages.some((m) => m.attributes[ATTR.originalMessageId] === id)), 10_000, 'a retry for each');
   });
 
   it('without Firestore the message is still handed on (a retry is never lost to the hand-off claim)', async () => {
