@@ -161,12 +161,12 @@ export async function startFlowFake(options: FlowFakeOptions = {}): Promise<Flow
     const target = new URL(req.url ?? '/', 'http://fake');
     const path = target.pathname.replace(/^\/api(?=\/)/, ''); // accept both `<url>` and `<url>/api` as base
     requests.push({ method: req.method ?? 'GET', path });
+    if (path === '/app/web/pay.php') return payPage(target, res);
+    // Both scripts are taken on arrival: a delayed request that wakes later must not take a later request's failure.
     const delay = delays.shift();
+    const failure = failures.shift();
     if (delay) await sleep(delay);
 
-    if (path === '/app/web/pay.php') return payPage(target, res);
-
-    const failure = failures.shift();
     if (failure !== undefined) {
       return sendJson(res, failure, { code: failure, message: failure === 429 ? 'Too Many Requests' : 'Internal Server Error' });
     }

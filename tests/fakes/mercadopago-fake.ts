@@ -234,12 +234,12 @@ export async function startMercadoPagoFake(options: MercadoPagoFakeOptions = {})
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = new URL(req.url ?? '/', 'http://fake');
     requests.push({ method: req.method ?? 'GET', path: target.pathname });
+    if (req.method === 'GET' && target.pathname === '/checkout/v1/redirect') return checkoutPage(target, res);
+    // Both scripts are taken on arrival: a delayed request that wakes later must not take a later request's failure.
     const delay = delays.shift();
+    const failure = failures.shift();
     if (delay) await sleep(delay);
 
-    if (req.method === 'GET' && target.pathname === '/checkout/v1/redirect') return checkoutPage(target, res);
-
-    const failure = failures.shift();
     if (failure !== undefined) return sendJson(res, failure, ERROR_BODIES[failure] ?? { message: 'error', error: 'error', status: failure, cause: [] });
 
     const token = bearerToken(req);

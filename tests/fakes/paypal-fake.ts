@@ -231,12 +231,12 @@ export async function startPayPalFake(options: PayPalFakeOptions = {}): Promise<
     const target = new URL(req.url ?? '/', 'http://fake');
     const path = target.pathname;
     requests.push({ method: req.method ?? 'GET', path });
+    if (req.method === 'GET' && path === '/checkoutnow') return checkoutPage(target, res);
+    // Both scripts are taken on arrival: a delayed request that wakes later must not take a later request's failure.
     const delay = delays.shift();
+    const failure = failures.shift();
     if (delay) await sleep(delay);
 
-    if (req.method === 'GET' && path === '/checkoutnow') return checkoutPage(target, res);
-
-    const failure = failures.shift();
     if (failure !== undefined) {
       return sendJson(res, failure, {
         name: failure === 429 ? 'RATE_LIMIT_REACHED' : 'INTERNAL_SERVER_ERROR',
