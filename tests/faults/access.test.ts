@@ -8,7 +8,7 @@ import { createPublisher } from '../../shared/pubsub/publisher.js';
 import type { PushAuthOptions } from '../../shared/pubsub/push-auth.js';
 import { consumerApps } from '../helpers/consumer-apps.js';
 import { listen } from '../helpers/test-kit.js';
-import { ChildService, SECRET_VALUES } from './pipeline-harness.js';
+import { ChildService, SECRET_VALUES, emulatorProcessEnv } from './pipeline-harness.js';
 
 /**
  * Access in production configuration (issue 13). Every POST route of the worker and the notifier — the push
@@ -104,13 +104,7 @@ describe('push and job endpoints in production configuration', () => {
   it('the real worker and notifier processes with PUSH_AUTH_ENABLED=true refuse unauthenticated pushes and jobs, and log no secret', async () => {
     const secrets = { META_APP_SECRET: 'access-meta-app-secret', GEMINI_API_KEY: 'access-gemini-key', TIENDA_X_META_PAGE_TOKEN: 'access-page-token' };
     const env = (name: string): NodeJS.ProcessEnv => ({
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      METADATA_SERVER_DETECTION: 'none',
-      PUBSUB_EMULATOR_HOST: pubsubEmu.host,
-      FIRESTORE_EMULATOR_HOST: firestoreEmu.host,
-      GOOGLE_CLOUD_PROJECT: projectId,
-      SECRETS_SOURCE: 'env',
+      ...emulatorProcessEnv({ pubsub: pubsubEmu.host, firestore: firestoreEmu.host }, projectId),
       LOG_LEVEL: 'DEBUG',
       PUSH_AUTH_ENABLED: 'true',
       PUSH_AUTH_AUDIENCE: `https://${name}.faults.run.app`,

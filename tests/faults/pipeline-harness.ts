@@ -105,6 +105,22 @@ export class ChildService {
   }
 }
 
+/**
+ * The environment a service or CLI process needs to run on these emulators and nothing else: no inherited settings
+ * (the test's own environment may point elsewhere), no metadata-server probing, secrets from the environment.
+ */
+export function emulatorProcessEnv(hosts: { pubsub: string; firestore: string }, projectId: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    METADATA_SERVER_DETECTION: 'none',
+    PUBSUB_EMULATOR_HOST: hosts.pubsub,
+    FIRESTORE_EMULATOR_HOST: hosts.firestore,
+    GOOGLE_CLOUD_PROJECT: projectId,
+    SECRETS_SOURCE: 'env',
+  };
+}
+
 /** The process group of whatever listens on `host` (the emulator's java and its gcloud parent share one). */
 function processGroupListeningOn(host: string): number {
   const port = host.split(':')[1];
@@ -154,13 +170,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
 
   const T = `TIENDA_${FAULT_TIENDA.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
   const base: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    METADATA_SERVER_DETECTION: 'none',
-    PUBSUB_EMULATOR_HOST: pubsubEmu.host,
-    FIRESTORE_EMULATOR_HOST: firestoreEmu.host,
-    GOOGLE_CLOUD_PROJECT: projectId,
-    SECRETS_SOURCE: 'env',
+    ...emulatorProcessEnv({ pubsub: pubsubEmu.host, firestore: firestoreEmu.host }, projectId),
     LOG_LEVEL: 'INFO',
     MERCADOPAGO_API_URL: switches.mercadopago.url,
     GEMINI_API_URL: switches.gemini.url,
